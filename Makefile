@@ -1,0 +1,24 @@
+# TokenCentral: one command to test, one to benchmark. See README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+.PHONY: deps build test bench clean
+
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	swift build
+
+## Builds, then runs every test against a private redis-server (never the one on 6379).
+test: deps
+	swift build --build-tests
+	scripts/with-redis.sh swift test --skip-build
+
+## Release build; compares the Swift client with redis-benchmark on the same server in the same run.
+bench: deps
+	swift build -c release --product tokencentral-bench
+	scripts/with-redis.sh scripts/bench.sh
+
+clean:
+	swift package clean

@@ -1,0 +1,151 @@
+import Synchronization
+
+/// An `async` Redis client over hiredis: a small pool of connections, each confined to its own thread.
+///
+/// Safe to share between any number of tasks. Commands wait for a free connection; a connection that
+/// broke is replaced on next use, with exponential backoff between failed connection attempts so a
+/// Redis that is down is not hammered (commands fail fast with `.connectionFailed` during the backoff).
+public final class RedisClient: Sendable {
+    public let endpoint: RedisEndpoint
+    public let configuration: RedisClientConfiguration
+    private let workers: [BlockingWorker<RedisConnection?>]
+    private let pool: Mutex<ConnectionPoolState>
+    private let reconnect: Mutex<ReconnectState>
+    let scriptHashes = Mutex<[String: String]>([:])
+
+    public init(endpoint: RedisEndpoint, configuration: RedisClientConfiguration = .init()) {
+        self.endpoint = endpoint
+        self.configuration = configuration
+        self.workers = (0..<configuration.poolSize).map { index in
+            BlockingWorker(name: "redis-\(index)", confined: nil)
+        }
+        self.pool = Mutex(ConnectionPoolState(size: configuration.poolSize))
+        self.reconnect = Mutex(ReconnectState())
+    }
+
+    public convenience init(url: String, configuration: RedisClientConfiguration = .init()) throws(RedisError) {
+        self.init(endpoint: try RedisEndpoint(url: url), configuration: configuration)
+    }
+
+    deinit {
+        for worker in workers { worker.shutdown { connection in connection = nil } }
+    }
+
+    /// Sends one command; an error reply is thrown as a `RedisError` with code `.server`.
+    @discardableResult
+    public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
+        let reply = try await withConnection { connection throws(RedisError) in
+            try connection.roundTrip([command])[0]
+        }
+        if case .error(let message) = reply {
+            throw RedisError(.server, message, endpoint: endpoint.description)
+        }
+        return reply
+    }
+
+    /// Sends one command built from its name and arguments.
+    @discardableResult
+    public func send(_ name: String, _ arguments: any RedisArgument...) async throws(RedisError) -> RedisReply {
+        try await send(RedisCommand(name, arguments))
+    }
+
+    /// Sends all commands in one write and reads all replies: one round trip instead of `commands.count`.
+    /// Error replies stay in the result as `.error` values, in command order.
+    public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
+        if commands.isEmpty { return [] }
+        return try await withConnection { connection throws(RedisError) in try connection.roundTrip(commands) }
+    }
+
+    /// Runs `body` with exclusive use of one healthy connection, on that connection's thread.
+    func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result
+    ) async throws(RedisError) -> Result {
+        let index = await acquire()
+        defer { release(index) }
+        return try await workers[index].run { [self] connection throws(RedisError) in
+            if let existing = connection, !existing.isReusable { connection = nil }
+            let live: RedisConnection
+            if let existing = connection {
+                live = existing
+            } else {
+                live = try connect()
+                connection = live
+            }
+            do throws(RedisError) {
+                return try body(live)
+            } catch {
+                if error.isConnectionError { connection = nil }
+                throw error
+            }
+        }
+    }
+
+    /// Opens a connection unless a recent failure says to wait; runs on a worker thread.
+    func connect() throws(RedisError) -> RedisConnection {
+        let now = ContinuousClock.now
+        if let retryAt = reconnect.withLock({ $0.retryAt }), now < retryAt {
+            throw RedisError(
+                .connectionFailed,
+                "unreachable; next connection attempt in \(retryAt - now)",
+                endpoint: endpoint.description
+            )
+        }
+        do {
+            let connection = try RedisConnection(
+                endpoint: endpoint,
+                connectTimeout: configuration.connectTimeout,
+                commandTimeout: configuration.commandTimeout
+            )
+            reconnect.withLock { $0 = ReconnectState() }
+            return connection
+        } catch {
+            if error.code != .authenticationFailed {
+                let backoff = configuration.reconnectBackoff
+                reconnect.withLock { state in
+                    state.retryAt = .now + backoff.delay(attempt: state.failures)
+                    state.failures += 1
+                }
+            }
+            throw error
+        }
+    }
+
+    private func acquire() async -> Int {
+        if let index = pool.withLock({ $0.idle.popLast() }) { return index }
+        return await withUnsafeContinuation { continuation in
+            let index = pool.withLock { state -> Int? in
+                if let index = state.idle.popLast() { return index }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let index { continuation.resume(returning: index) }
+        }
+    }
+
+    private func release(_ index: Int) {
+        let waiter = pool.withLock { state -> UnsafeContinuation<Int, Never>? in
+            if state.waiters.isEmpty {
+                state.idle.append(index)
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        waiter?.resume(returning: index)
+    }
+}
+
+/// Which connections are free and who waits for one.
+struct ConnectionPoolState: ~Copyable {
+    var idle: [Int]
+    var waiters: [UnsafeContinuation<Int, Never>] = []
+
+    init(size: Int) {
+        idle = Array((0..<size).reversed())
+    }
+}
+
+/// Consecutive connection failures and when the next attempt is allowed.
+struct ReconnectState {
+    var failures = 0
+    var retryAt: ContinuousClock.Instant?
+}

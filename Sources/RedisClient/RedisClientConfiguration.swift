@@ -1,0 +1,24 @@
+/// Tuning for a `RedisClient`. The defaults suit a token server talking to a Redis on the same network.
+public struct RedisClientConfiguration: Sendable {
+    /// Connections in the pool, each with its own thread. Commands beyond this many in flight wait.
+    public var poolSize: Int
+    /// Bound on establishing a connection (TCP connect, not counting AUTH).
+    public var connectTimeout: Duration
+    /// Bound on any one reply; a command that exceeds it fails with `.timeout` and its connection is dropped.
+    public var commandTimeout: Duration
+    /// Delays between reconnect attempts after a failure: exponential from `initial` up to `maximum`.
+    public var reconnectBackoff: Backoff
+
+    public init(
+        poolSize: Int = 4,
+        connectTimeout: Duration = .seconds(2),
+        commandTimeout: Duration = .seconds(2),
+        reconnectBackoff: Backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(2))
+    ) {
+        precondition(poolSize > 0, "a Redis pool needs at least one connection")
+        self.poolSize = poolSize
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.reconnectBackoff = reconnectBackoff
+    }
+}

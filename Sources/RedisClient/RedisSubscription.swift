@@ -1,0 +1,179 @@
+import Foundation
+import Synchronization
+
+/// What a subscription delivers.
+public enum RedisPubSubEvent: Sendable, Hashable {
+    /// Every channel and pattern is subscribed: after the first connection and again after each reconnect.
+    ///
+    /// Redis pub/sub is at-most-once: messages published while the connection was down are lost. A
+    /// consumer that must not miss state changes re-reads that state whenever it sees this event.
+    case subscribed
+    case message(RedisPubSubMessage)
+}
+
+public struct RedisPubSubMessage: Sendable, Hashable {
+    public var channel: String
+    /// The pattern that matched, for messages received through `PSUBSCRIBE`.
+    public var pattern: String?
+    public var payload: [UInt8]
+
+    public init(channel: String, pattern: String? = nil, payload: [UInt8]) {
+        self.channel = channel
+        self.pattern = pattern
+        self.payload = payload
+    }
+}
+
+/// A live subscription on its own connection and thread, as an `AsyncSequence` of events.
+///
+/// It reconnects (with backoff) and resubscribes on its own after the server goes away. Ending the
+/// iteration (the consuming task is cancelled or stops iterating) unsubscribes and closes the connection.
+public struct RedisSubscription: AsyncSequence, Sendable {
+    public typealias Element = RedisPubSubEvent
+    private let stream: AsyncStream<RedisPubSubEvent>
+
+    init(stream: AsyncStream<RedisPubSubEvent>) {
+        self.stream = stream
+    }
+
+    public func makeAsyncIterator() -> AsyncStream<RedisPubSubEvent>.AsyncIterator {
+        stream.makeAsyncIterator()
+    }
+}
+
+extension RedisClient {
+    /// Subscribes to `channels` (`SUBSCRIBE`) and `patterns` (`PSUBSCRIBE`) on a dedicated connection.
+    public func subscribe(channels: [String] = [], patterns: [String] = []) -> RedisSubscription {
+        precondition(!channels.isEmpty || !patterns.isEmpty, "subscribe to at least one channel or pattern")
+        // Generous but bounded: a consumer that falls this far behind loses the oldest messages,
+        // which pub/sub consumers must tolerate anyway.
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: RedisPubSubEvent.self,
+            bufferingPolicy: .bufferingNewest(65_536)
+        )
+        let loop = SubscriptionLoop(
+            endpoint: endpoint,
+            configuration: configuration,
+            channels: channels,
+            patterns: patterns,
+            continuation: continuation
+        )
+        continuation.onTermination = { _ in loop.stop() }
+        let thread = Thread { loop.run() }
+        thread.name = "redis-subscriber"
+        thread.start()
+        return RedisSubscription(stream: stream)
+    }
+}
+
+/// The blocking receive loop behind a `RedisSubscription`; runs on its own thread.
+private final class SubscriptionLoop: Sendable {
+    private let endpoint: RedisEndpoint
+    private let configuration: RedisClientConfiguration
+    private let channels: [String]
+    private let patterns: [String]
+    private let continuation: AsyncStream<RedisPubSubEvent>.Continuation
+    private let stopped = Atomic(false)
+
+    /// How often the loop wakes to notice `stop()` when no message arrives; bounds unsubscribe latency.
+    private static let pollMilliseconds: Int32 = 50
+
+    init(
+        endpoint: RedisEndpoint,
+        configuration: RedisClientConfiguration,
+        channels: [String],
+        patterns: [String],
+        continuation: AsyncStream<RedisPubSubEvent>.Continuation
+    ) {
+        self.endpoint = endpoint
+        self.configuration = configuration
+        self.channels = channels
+        self.patterns = patterns
+        self.continuation = continuation
+    }
+
+    func stop() {
+        stopped.store(true, ordering: .relaxed)
+    }
+
+    private var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
+    func run() {
+        var failures = 0
+        var connection: RedisConnection?
+        var unconfirmed = 0
+        while !isStopped {
+            do throws(RedisError) {
+                if connection == nil {
+                    let fresh = try RedisConnection(
+                        endpoint: endpoint,
+                        connectTimeout: configuration.connectTimeout,
+                        commandTimeout: configuration.commandTimeout
+                    )
+                    if !channels.isEmpty { fresh.append(RedisCommand("SUBSCRIBE", channels)) }
+                    if !patterns.isEmpty { fresh.append(RedisCommand("PSUBSCRIBE", patterns)) }
+                    try fresh.flush()
+                    unconfirmed = channels.count + patterns.count
+                    connection = fresh
+                }
+                guard let live = connection else { continue }
+                while let reply = try live.bufferedReply() {
+                    switch Self.classify(reply) {
+                    case .confirmation:
+                        unconfirmed -= 1
+                        if unconfirmed == 0 {
+                            failures = 0
+                            continuation.yield(.subscribed)
+                        }
+                    case .message(let message):
+                        continuation.yield(.message(message))
+                    case .other:
+                        break
+                    }
+                }
+                _ = try live.receive(timeoutMilliseconds: Self.pollMilliseconds)
+            } catch {
+                connection = nil
+                sleepUnlessStopped(configuration.reconnectBackoff.delay(attempt: failures))
+                failures += 1
+            }
+        }
+        if let connection {
+            if !channels.isEmpty { connection.append(RedisCommand("UNSUBSCRIBE", channels)) }
+            if !patterns.isEmpty { connection.append(RedisCommand("PUNSUBSCRIBE", patterns)) }
+            try? connection.flush()
+        }
+        continuation.finish()
+    }
+
+    private func sleepUnlessStopped(_ duration: Duration) {
+        let deadline = ContinuousClock.now + duration
+        while !isStopped, ContinuousClock.now < deadline {
+            usleep(UInt32(Self.pollMilliseconds) * 1000)
+        }
+    }
+
+    private enum Frame {
+        case confirmation
+        case message(RedisPubSubMessage)
+        case other
+    }
+
+    private static func classify(_ reply: RedisReply) -> Frame {
+        guard let parts = reply.array, let kind = parts.first?.string else { return .other }
+        switch (kind, parts.count) {
+        case ("subscribe", 3), ("psubscribe", 3):
+            return .confirmation
+        case ("message", 3):
+            guard let channel = parts[1].string, let payload = parts[2].bytes else { return .other }
+            return .message(RedisPubSubMessage(channel: channel, payload: payload))
+        case ("pmessage", 4):
+            guard let pattern = parts[1].string, let channel = parts[2].string, let payload = parts[3].bytes else {
+                return .other
+            }
+            return .message(RedisPubSubMessage(channel: channel, pattern: pattern, payload: payload))
+        default:
+            return .other
+        }
+    }
+}

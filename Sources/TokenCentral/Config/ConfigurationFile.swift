@@ -1,0 +1,132 @@
+import Foundation
+
+/// The YAML file as written: snake_case keys, every field optional (defaults live in
+/// `TokendConfiguration`). Unknown keys are rejected so a typo does not silently fall back to a default.
+struct ConfigurationFile: Decodable {
+    struct Redis: Decodable {
+        var url: String?
+        var keyPrefix: String?
+        var poolSize: Int?
+        var commandTimeout: DurationValue?
+
+        enum CodingKeys: String, CodingKey {
+            case url, keyPrefix = "key_prefix", poolSize = "pool_size", commandTimeout = "command_timeout"
+        }
+    }
+
+    struct Upstream: Decodable {
+        var wechatBaseUrl: String?
+        var wecomBaseUrl: String?
+        var timeout: DurationValue?
+
+        enum CodingKeys: String, CodingKey {
+            case wechatBaseUrl = "wechat_base_url", wecomBaseUrl = "wecom_base_url", timeout
+        }
+    }
+
+    struct Worker: Decodable {
+        var id: String?
+    }
+
+    struct Refresh: Decodable {
+        var ahead: DurationValue?
+        var lockTtl: DurationValue?
+        var checkInterval: DurationValue?
+        var retryInitial: DurationValue?
+        var retryMaximum: DurationValue?
+        var configErrorRetry: DurationValue?
+        var forcedCooldown: DurationValue?
+        var stableForceDailyLimit: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case ahead, lockTtl = "lock_ttl", checkInterval = "check_interval", retryInitial = "retry_initial"
+            case retryMaximum = "retry_maximum", configErrorRetry = "config_error_retry"
+            case forcedCooldown = "forced_cooldown", stableForceDailyLimit = "stable_force_daily_limit"
+        }
+    }
+
+    struct HTTP: Decodable {
+        var enabled: Bool?
+        var host: String?
+        var port: Int?
+        var apiKeyEnv: String?
+        var apiKeyFile: String?
+
+        enum CodingKeys: String, CodingKey {
+            case enabled, host, port, apiKeyEnv = "api_key_env", apiKeyFile = "api_key_file"
+        }
+    }
+
+    struct App: Decodable {
+        var appid: String
+        var grant: Grant?
+        var secretEnv: String?
+        var secretFile: String?
+        var corpid: String?
+        var agentid: String?
+
+        enum CodingKeys: String, CodingKey {
+            case appid, grant, secretEnv = "secret_env", secretFile = "secret_file", corpid, agentid
+        }
+    }
+
+    var redis: Redis?
+    var upstream: Upstream?
+    var worker: Worker?
+    var refresh: Refresh?
+    var http: HTTP?
+    var apps: [App]?
+
+    /// Keys each section accepts, in the file's spelling.
+    static let allowedKeys: [String: Set<String>] = [
+        "": ["redis", "upstream", "worker", "refresh", "http", "apps"],
+        "redis": ["url", "key_prefix", "pool_size", "command_timeout"],
+        "upstream": ["wechat_base_url", "wecom_base_url", "timeout"],
+        "worker": ["id"],
+        "refresh": [
+            "ahead", "lock_ttl", "check_interval", "retry_initial", "retry_maximum", "config_error_retry",
+            "forced_cooldown", "stable_force_daily_limit",
+        ],
+        "http": ["enabled", "host", "port", "api_key_env", "api_key_file"],
+        "apps[]": ["appid", "grant", "secret_env", "secret_file", "corpid", "agentid"],
+    ]
+}
+
+/// A duration written as seconds (`300`, `1.5`) or with a unit (`300s`, `5m`, `1500ms`, `2h`).
+struct DurationValue: Decodable {
+    var duration: Duration
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let seconds = try? container.decode(Double.self) {
+            guard let duration = Self.parse("\(seconds)") else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be positive")
+            }
+            self.duration = duration
+            return
+        }
+        let text = try container.decode(String.self)
+        guard let duration = Self.parse(text) else {
+            throw DecodingError.dataCorruptedError(
+                in: container,
+                debugDescription: "'\(text)' is not a duration; write seconds (300) or with a unit (300s, 5m, 1500ms)"
+            )
+        }
+        self.duration = duration
+    }
+
+    /// Parses `300`, `1.5`, `300s`, `5m`, `1500ms`, `2h`; nil for anything else or for values <= 0.
+    static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var number = Substring(trimmed)
+        var scale = 1.0
+        for unit in units where trimmed.hasSuffix(unit.suffix) {
+            number = trimmed.dropLast(unit.suffix.count)
+            scale = unit.seconds
+            break
+        }
+        guard let value = Double(number), value > 0, value.isFinite else { return nil }
+        return .milliseconds(Int64((value * scale * 1000).rounded()))
+    }
+}

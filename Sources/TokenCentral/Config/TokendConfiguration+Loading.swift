@@ -1,0 +1,271 @@
+import Configuration
+import Foundation
+import RedisClient
+import Yams
+
+extension TokendConfiguration {
+    /// Reads `file`, applies `TOKEND_*` environment overrides and resolves secrets.
+    ///
+    /// Precedence: environment (`TOKEND_REDIS_URL` overrides `redis.url`, `TOKEND_REFRESH_AHEAD` overrides
+    /// `refresh.ahead`, ...) over the file over built-in defaults. The environment is read here and
+    /// nowhere else. Scalars go through swift-configuration; the `apps` list is decoded with Yams
+    /// because swift-configuration's YAML provider accepts only scalar arrays.
+    public static func load(file: String, environment: [String: String]) throws(ConfigError) -> TokendConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: file, field: nil, "cannot read the configuration file (\(error.localizedDescription))")
+        }
+        return try parse(yaml: text, file: file, environment: environment)
+    }
+
+    /// Parses configuration text; `file` names it in errors and anchors relative secret file paths.
+    public static func parse(yaml: String, file: String, environment: [String: String]) throws(ConfigError)
+        -> TokendConfiguration
+    {
+        let parsed: ConfigurationFile
+        do {
+            if let node = try Yams.compose(yaml: yaml) {
+                try rejectUnknownKeys(node, section: "", path: "", file: file)
+            }
+            parsed = try YAMLDecoder().decode(ConfigurationFile.self, from: yaml.isEmpty ? "{}" : yaml)
+        } catch let error as ConfigError {
+            throw error
+        } catch let error as DecodingError {
+            throw ConfigError(file: file, field: error.fieldPath, error.reason)
+        } catch {
+            throw ConfigError(file: file, field: nil, "invalid YAML: \(error)")
+        }
+        let overrides = ConfigReader(
+            provider: EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "tokend")
+        )
+        var resolver = Resolver(file: file, environment: environment, overrides: overrides)
+        return try resolver.resolve(parsed)
+    }
+
+    private static func rejectUnknownKeys(_ node: Node, section: String, path: String, file: String) throws(ConfigError) {
+        if let sequence = node.sequence, section == "apps" {
+            for (index, item) in sequence.enumerated() {
+                try rejectUnknownKeys(item, section: "apps[]", path: "apps[\(index)]", file: file)
+            }
+            return
+        }
+        guard let mapping = node.mapping, let allowed = ConfigurationFile.allowedKeys[section] else { return }
+        for (key, value) in mapping {
+            guard let name = key.string else { continue }
+            let field = path.isEmpty ? name : "\(path).\(name)"
+            guard allowed.contains(name) else {
+                throw ConfigError(file: file, field: field, "unknown key; expected one of \(allowed.sorted().joined(separator: ", "))")
+            }
+            if section.isEmpty { try rejectUnknownKeys(value, section: name, path: name, file: file) }
+        }
+    }
+}
+
+/// Merges file values, environment overrides and defaults, validating each field as it goes.
+private struct Resolver {
+    let file: String
+    let environment: [String: String]
+    let overrides: ConfigReader
+
+    func fail(_ field: String, _ message: String) -> ConfigError {
+        ConfigError(file: file, field: field, message)
+    }
+
+    mutating func resolve(_ parsed: ConfigurationFile) throws(ConfigError) -> TokendConfiguration {
+        let defaults = TokendConfiguration(workerID: "", apps: [])
+        let hostname = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "worker"
+        var configuration = TokendConfiguration(
+            workerID: try string("worker.id", parsed.worker?.id, default: "\(hostname)-\(getpid())"),
+            apps: []
+        )
+
+        configuration.redis.url = try string("redis.url", parsed.redis?.url, default: defaults.redis.url)
+        do {
+            _ = try RedisEndpoint(url: configuration.redis.url)
+        } catch {
+            throw fail("redis.url", error.message)
+        }
+        configuration.redis.keyPrefix = try string("redis.key_prefix", parsed.redis?.keyPrefix, default: defaults.redis.keyPrefix)
+        configuration.redis.poolSize = try integer("redis.pool_size", parsed.redis?.poolSize, default: defaults.redis.poolSize, range: 1...64)
+        configuration.redis.commandTimeout = try duration("redis.command_timeout", parsed.redis?.commandTimeout, default: defaults.redis.commandTimeout)
+
+        configuration.upstream.wechatBaseURL = try baseURL("upstream.wechat_base_url", parsed.upstream?.wechatBaseUrl, default: defaults.upstream.wechatBaseURL)
+        configuration.upstream.wecomBaseURL = try baseURL("upstream.wecom_base_url", parsed.upstream?.wecomBaseUrl, default: defaults.upstream.wecomBaseURL)
+        configuration.upstream.timeout = try duration("upstream.timeout", parsed.upstream?.timeout, default: defaults.upstream.timeout)
+
+        let refresh = parsed.refresh
+        configuration.refresh.ahead = try duration("refresh.ahead", refresh?.ahead, default: defaults.refresh.ahead)
+        configuration.refresh.lockTTL = try duration("refresh.lock_ttl", refresh?.lockTtl, default: defaults.refresh.lockTTL)
+        configuration.refresh.checkInterval = try duration("refresh.check_interval", refresh?.checkInterval, default: defaults.refresh.checkInterval)
+        configuration.refresh.retryInitial = try duration("refresh.retry_initial", refresh?.retryInitial, default: defaults.refresh.retryInitial)
+        configuration.refresh.retryMaximum = try duration("refresh.retry_maximum", refresh?.retryMaximum, default: defaults.refresh.retryMaximum)
+        configuration.refresh.configErrorRetry = try duration("refresh.config_error_retry", refresh?.configErrorRetry, default: defaults.refresh.configErrorRetry)
+        configuration.refresh.forcedCooldown = try duration("refresh.forced_cooldown", refresh?.forcedCooldown, default: defaults.refresh.forcedCooldown)
+        configuration.refresh.stableForceDailyLimit = try integer(
+            "refresh.stable_force_daily_limit", refresh?.stableForceDailyLimit,
+            default: defaults.refresh.stableForceDailyLimit, range: 0...10_000)
+        if configuration.refresh.retryMaximum < configuration.refresh.retryInitial {
+            throw fail("refresh.retry_maximum", "must not be shorter than refresh.retry_initial")
+        }
+
+        let http = parsed.http
+        configuration.http.enabled = try boolean("http.enabled", http?.enabled, default: defaults.http.enabled)
+        configuration.http.host = try string("http.host", http?.host, default: defaults.http.host)
+        configuration.http.port = try integer("http.port", http?.port, default: defaults.http.port, range: 0...65535)
+        configuration.http.apiKey = try secret(
+            envField: "http.api_key_env", env: overrides.string(forKey: "http.api_key_env") ?? http?.apiKeyEnv,
+            fileField: "http.api_key_file", file: overrides.string(forKey: "http.api_key_file") ?? http?.apiKeyFile,
+            required: false)
+
+        configuration.apps = try apps(parsed.apps ?? [])
+        return configuration
+    }
+
+    private func apps(_ entries: [ConfigurationFile.App]) throws(ConfigError) -> [AppConfiguration] {
+        guard !entries.isEmpty else { throw fail("apps", "no apps configured; list at least one {appid, grant, secret_env}") }
+        var seen: Set<String> = []
+        var apps: [AppConfiguration] = []
+        for (index, entry) in entries.enumerated() {
+            let field = "apps[\(index)]"
+            let appid = entry.appid.trimmingCharacters(in: .whitespaces)
+            guard !appid.isEmpty, appid.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw fail("\(field).appid", "'\(entry.appid)' must be non-empty letters, digits, '-', '_' or '.'")
+            }
+            guard seen.insert(appid).inserted else { throw fail("\(field).appid", "\(appid) is listed twice") }
+            let grant = entry.grant ?? .token
+            if grant == .wecom, (entry.corpid ?? "").isEmpty {
+                throw fail("\(field).corpid", "required for grant wecom (the corp ID passed to gettoken)")
+            }
+            guard let secret = try secret(
+                envField: "\(field).secret_env", env: entry.secretEnv,
+                fileField: "\(field).secret_file", file: entry.secretFile, required: true)
+            else { throw fail(field, "a secret is required") }
+            apps.append(AppConfiguration(appid: appid, grant: grant, secret: secret, corpid: entry.corpid, agentid: entry.agentid))
+        }
+        return apps
+    }
+
+    /// Reads a secret from the named environment variable or from a file: exactly one of the two.
+    /// `envField`/`fileField` name the two settings in errors, e.g. `apps[0].secret_env`.
+    private func secret(envField: String, env: String?, fileField: String, file secretFile: String?, required: Bool)
+        throws(ConfigError) -> Secret?
+    {
+        switch (env, secretFile) {
+        case (let name?, nil):
+            guard let value = environment[name], !value.isEmpty else {
+                throw fail(envField, "environment variable \(name) is not set or empty")
+            }
+            return Secret(value)
+        case (nil, let path?):
+            let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+            let resolved = path.hasPrefix("/") ? path : base.appendingPathComponent(path).path
+            guard let data = FileManager.default.contents(atPath: resolved) else {
+                throw fail(fileField, "cannot read \(resolved)")
+            }
+            let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !value.isEmpty else { throw fail(fileField, "\(resolved) is empty") }
+            return Secret(value)
+        case (nil, nil):
+            if required { throw fail(envField, "set \(envField) (an environment variable name) or \(fileField) (a path)") }
+            return nil
+        case (_?, _?):
+            throw fail(envField, "set only one of \(envField) and \(fileField)")
+        }
+    }
+
+    private func string(_ key: String, _ value: String?, default fallback: String) throws(ConfigError) -> String {
+        let result = overrides.string(forKey: ConfigKey(key)) ?? value ?? fallback
+        guard !result.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail(key, "must not be empty") }
+        return result
+    }
+
+    private func integer(_ key: String, _ value: Int?, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        var result = value ?? fallback
+        if let text = overrides.string(forKey: ConfigKey(key)) {
+            guard let parsed = Int(text) else { throw fail(key, "'\(text)' (from \(environmentName(key))) is not an integer") }
+            result = parsed
+        }
+        guard range.contains(result) else { throw fail(key, "\(result) is outside \(range.lowerBound)...\(range.upperBound)") }
+        return result
+    }
+
+    private func boolean(_ key: String, _ value: Bool?, default fallback: Bool) throws(ConfigError) -> Bool {
+        guard let text = overrides.string(forKey: ConfigKey(key)) else { return value ?? fallback }
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw fail(key, "'\(text)' (from \(environmentName(key))) is not true or false")
+        }
+    }
+
+    private func duration(_ key: String, _ value: DurationValue?, default fallback: Duration) throws(ConfigError) -> Duration {
+        guard let text = overrides.string(forKey: ConfigKey(key)) else { return value?.duration ?? fallback }
+        guard let parsed = DurationValue.parse(text) else {
+            throw fail(key, "'\(text)' (from \(environmentName(key))) is not a duration; write seconds (300) or 300s, 5m, 1500ms")
+        }
+        return parsed
+    }
+
+    private func baseURL(_ key: String, _ value: String?, default fallback: String) throws(ConfigError) -> String {
+        let url = try string(key, value, default: fallback)
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+            throw fail(key, "'\(url)' is not an http(s) base URL")
+        }
+        return url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+
+    private func environmentName(_ key: String) -> String {
+        "TOKEND_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+}
+
+extension DecodingError {
+    /// The failing field as written in the file, e.g. `apps[1].grant`.
+    var fieldPath: String? {
+        let path: [any CodingKey]
+        switch self {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            path = context.codingPath
+        case .keyNotFound(let key, let context):
+            path = context.codingPath + [key]
+        @unknown default:
+            return nil
+        }
+        var result = ""
+        for key in path {
+            if let index = key.intValue {
+                result += "[\(index)]"
+            } else {
+                result += (result.isEmpty ? "" : ".") + key.stringValue.snakeCased
+            }
+        }
+        return result.isEmpty ? nil : result
+    }
+
+    var reason: String {
+        switch self {
+        case .typeMismatch(let type, _): "expected \(type)"
+        case .valueNotFound(let type, _): "expected \(type), found nothing"
+        case .keyNotFound: "is required"
+        case .dataCorrupted(let context): context.debugDescription
+        @unknown default: "invalid value"
+        }
+    }
+}
+
+extension String {
+    /// `wechatBaseUrl` → `wechat_base_url`, to name fields as the file spells them.
+    fileprivate var snakeCased: String {
+        var result = ""
+        for character in self {
+            if character.isUppercase {
+                result += "_" + character.lowercased()
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+}
