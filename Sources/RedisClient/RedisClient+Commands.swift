@@ -20,14 +20,7 @@ extension RedisClient {
 
     /// `HGETALL` as a dictionary of UTF-8 strings.
     public func hashFields(_ key: String) async throws(RedisError) -> [String: String] {
-        let elements = try await send("HGETALL", key).array ?? []
-        var fields: [String: String] = [:]
-        var index = elements.startIndex
-        while index + 1 < elements.endIndex {
-            if let name = elements[index].string, let value = elements[index + 1].string { fields[name] = value }
-            index += 2
-        }
-        return fields
+        try await send("HGETALL", key).hashFields ?? [:]
     }
 
     /// `PING`: succeeds when the server answers.

@@ -36,4 +36,14 @@ public enum RedisReply: Sendable, Hashable {
     }
 
     public var isNull: Bool { self == .null }
+
+    /// A flat `[name, value, name, value, ...]` array (as `HGETALL` returns it) as a dictionary of UTF-8 strings.
+    public var hashFields: [String: String]? {
+        guard let elements = array else { return nil }
+        var fields: [String: String] = [:]
+        for index in stride(from: 0, to: elements.count - 1, by: 2) {
+            if let name = elements[index].string, let value = elements[index + 1].string { fields[name] = value }
+        }
+        return fields
+    }
 }

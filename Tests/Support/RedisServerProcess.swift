@@ -4,10 +4,10 @@ import RedisClient
 /// A private `redis-server` for tests that must stop, restart or pause a server without disturbing
 /// the shared one at `REDIS_URL`: own port, own temporary directory, no persistence.
 public final class RedisServerProcess: @unchecked Sendable {
-    // `@unchecked`: `process` is only replaced by `start`/`stop`, which tests call from one task.
+    // `@unchecked`: `process` is only replaced by `start`/`stop`, which a test calls from one task.
     public let port: Int
     public let directory: URL
-    private var process: Process?
+    private var process: ChildProcess?
 
     public var url: String { "redis://127.0.0.1:\(port)/0" }
     public var socketPath: String { directory.appendingPathComponent("redis.sock").path }
@@ -19,40 +19,35 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     deinit {
-        stop()
         try? FileManager.default.removeItem(at: directory)
     }
 
     /// Starts the server (again, after `stop`) on the same port and waits until it answers PING.
     public func start() async throws {
-        let process = Process()
-        process.executableURL = try executable("redis-server")
-        process.arguments = [
-            "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path,
-            "--unixsocket", socketPath, "--unixsocketperm", "700",
-            "--save", "", "--appendonly", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
-        ]
-        try process.run()
-        self.process = process
-        recordChildProcess(process.processIdentifier)
-        let probe = RedisClient(endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port)),
-                                configuration: .init(poolSize: 1, reconnectBackoff: .init(initial: .milliseconds(10), maximum: .milliseconds(50))))
+        process = try ChildProcess(
+            executable: try executable("redis-server"),
+            arguments: [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path,
+                "--unixsocket", socketPath, "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+            ],
+            logPath: directory.appendingPathComponent("redis.log").path
+        )
+        let probe = RedisClient(
+            endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port)),
+            configuration: .init(poolSize: 1, reconnectBackoff: .init(initial: .milliseconds(10), maximum: .milliseconds(50))))
         try await waitUntil("redis-server on port \(port) answers PING", timeout: .seconds(10)) {
             (try? await probe.ping()) != nil
         }
     }
 
-    /// Stops the server (SIGTERM, then waits for the process to exit).
-    public func stop() {
-        guard let process, process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-        forgetChildProcess(process.processIdentifier)
-        self.process = nil
+    /// Stops the server and waits for it to exit.
+    public func stop() async {
+        await process?.stop()
+        process = nil
     }
 
     public func restart() async throws {
-        stop()
+        await stop()
         try await start()
     }
 }

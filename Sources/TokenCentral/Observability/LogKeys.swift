@@ -1,0 +1,15 @@
+/// Metadata keys used in log lines, one list so every line spells them the same way.
+enum LogKey {
+    static let appID = "app.id"
+    static let worker = "worker.id"
+    static let redisAddress = "redis.address"
+    static let leaseKey = "lease.key"
+    static let generation = "token.generation"
+    static let expiresIn = "token.expires_in"
+    static let errcode = "upstream.errcode"
+    static let errorKind = "upstream.error_kind"
+    static let endpoint = "upstream.endpoint"
+    static let reason = "refresh.reason"
+    static let retryIn = "refresh.retry_in"
+    static let error = "error"
+}

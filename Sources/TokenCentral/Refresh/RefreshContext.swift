@@ -1,0 +1,17 @@
+import Logging
+import RedisClient
+
+/// What every app's refresher in one worker shares.
+struct RefreshContext: Sendable {
+    var workerID: String
+    var store: TokenStore
+    var upstream: WeChatUpstream
+    var schedule: RefreshSchedule
+    var failurePolicy: FailurePolicy
+    var forcedCooldown: Duration
+    var stableForceDailyLimit: Int
+    var metrics: TokenMetrics
+    var logger: Logger
+    /// Backoff between attempts while Redis is unreachable.
+    var redisBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
+}

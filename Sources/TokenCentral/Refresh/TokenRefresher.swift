@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import RedisClient
+import ServiceLifecycle
+import Synchronization
+
+/// The refresher of one worker: an `AppRefresher` per configured app, the pub/sub listener that wakes
+/// them (`P:refreshed`) or forces them (`P:refresh`), and a watchdog that notices vanished token keys.
+///
+/// On graceful shutdown (SIGTERM/SIGINT) every loop is cancelled: no new lease is taken, and a lease
+/// held during an upstream call is released as that call unwinds.
+public final class TokenRefresher: Service, Sendable {
+    private let refreshers: [String: AppRefresher]
+    private let store: TokenStore
+    private let checkInterval: Duration
+    private let metrics: TokenMetrics
+    private let logger: Logger
+    private let rejectedMessages = RateLimitedLog(interval: .seconds(10))
+
+    init(apps: [AppConfiguration], context: RefreshContext, checkInterval: Duration) {
+        var refreshers: [String: AppRefresher] = [:]
+        for app in apps { refreshers[app.appid] = AppRefresher(app: app, context: context) }
+        self.refreshers = refreshers
+        self.store = context.store
+        self.checkInterval = checkInterval
+        self.metrics = context.metrics
+        self.logger = context.logger
+    }
+
+    public var appIDs: [String] { refreshers.keys.sorted() }
+
+    /// Forces a refresh of `appid` (the HTTP API's entry point; pub/sub messages arrive the same way).
+    /// Returns false for an unknown app.
+    public func requestForcedRefresh(appid: String, badToken: String?) -> Bool {
+        guard let refresher = refreshers[appid] else { return false }
+        refresher.requestForcedRefresh(ForcedRefreshRequest(badToken: badToken))
+        return true
+    }
+
+    public func run() async throws {
+        logger.info("refresher starting", metadata: ["apps": "\(refreshers.count)", LogKey.redisAddress: "\(store.redis.endpoint)"])
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for refresher in self.refreshers.values {
+                    group.addTask { await refresher.run() }
+                }
+                group.addTask { await self.listen() }
+                group.addTask { await self.watchTokenKeys() }
+                await group.waitForAll()
+            }
+        }
+        logger.info("refresher stopped; leases released")
+    }
+
+    private func listen() async {
+        let channels = [store.keys.refreshedChannel, store.keys.refreshChannel]
+        for await event in store.redis.subscribe(channels: channels) {
+            switch event {
+            case .subscribed:
+                // Messages published while we were disconnected are lost: re-read every app.
+                logger.debug("subscribed", metadata: ["channels": "\(channels)"])
+                for refresher in refreshers.values { refresher.wake() }
+            case .message(let message) where message.channel == store.keys.refreshedChannel:
+                if let appid = RefreshedAnnouncement.appid(in: message.payload) { refreshers[appid]?.wake() }
+            case .message(let message):
+                handleForcedRefresh(message.payload)
+            }
+        }
+    }
+
+    private func handleForcedRefresh(_ payload: [UInt8]) {
+        switch RefreshMessage.parse(payload) {
+        case .success(let message):
+            guard let refresher = refreshers[message.appid] else {
+                metrics.forcedRefresh(appid: "unknown", outcome: .unknownApp)
+                rejectedMessages.log(logger, "forced refresh for an app this worker does not serve", metadata: [LogKey.appID: "\(message.appid)"])
+                return
+            }
+            refresher.requestForcedRefresh(ForcedRefreshRequest(badToken: message.badToken))
+        case .failure(let error):
+            metrics.forcedRefresh(appid: "unknown", outcome: .malformed)
+            rejectedMessages.log(logger, "ignored a malformed forced refresh message", metadata: ["reason": "\(error)", "bytes": "\(payload.count)"])
+        }
+    }
+
+    /// Every `checkInterval`: wake apps whose token key vanished (FLUSHALL, restart without persistence)
+    /// so they re-seed it from memory, and refresh the expiry gauges.
+    private func watchTokenKeys() async {
+        let appids = appIDs
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: checkInterval) } catch { return }
+            do {
+                let now = try await store.time().redisNow()
+                for refresher in refreshers.values { refresher.observe(nowMillis: now) }
+                for appid in try await store.appsMissingTokenKey(appids) { refreshers[appid]?.wake() }
+            } catch {
+                metrics.redisError(operation: "watchdog")
+            }
+        }
+    }
+}
+
+/// Reads the appid out of a `P:refreshed` announcement.
+enum RefreshedAnnouncement {
+    private struct Body: Decodable {
+        var appid: String
+    }
+
+    static func appid(in payload: [UInt8]) -> String? {
+        try? JSONDecoder().decode(Body.self, from: Data(payload)).appid
+    }
+}

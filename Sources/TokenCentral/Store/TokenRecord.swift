@@ -1,0 +1,89 @@
+/// The current token of one app as stored in `P:{APPID}:meta`. Times are unix milliseconds of the
+/// Redis server's clock (`TIME`), so every worker compares them on one clock.
+public struct TokenRecord: Sendable, Hashable {
+    public var token: String
+    public var expiresAt: Int64
+    /// When the response carrying this token arrived (the upper bound of its issue window).
+    public var fetchedAt: Int64
+    /// +1 per new token; never goes back.
+    public var generation: Int
+    /// The worker that fetched it.
+    public var worker: String
+    public var grant: Grant?
+    /// The validity WeChat announced (`expires_in`), in milliseconds.
+    public var lifetime: Int64
+    /// WeChat issued this token at some instant within `issuedMin...issuedMax`: the fence that decides
+    /// which of two tokens is newer (see `TokenStore.write`).
+    public var issuedMin: Int64
+    public var issuedMax: Int64
+
+    public init(
+        token: String, expiresAt: Int64, fetchedAt: Int64, generation: Int, worker: String, grant: Grant?,
+        lifetime: Int64, issuedMin: Int64, issuedMax: Int64
+    ) {
+        self.token = token
+        self.expiresAt = expiresAt
+        self.fetchedAt = fetchedAt
+        self.generation = generation
+        self.worker = worker
+        self.grant = grant
+        self.lifetime = lifetime
+        self.issuedMin = issuedMin
+        self.issuedMax = issuedMax
+    }
+
+    public func isValid(atMillis now: Int64) -> Bool { expiresAt > now }
+}
+
+/// Everything `P:{APPID}:meta` says about an app: its token (if any) and its latest upstream failure.
+public struct AppStatus: Sendable, Hashable {
+    public var record: TokenRecord?
+    /// The last upstream failure, without secrets; cleared by the next new token.
+    public var lastError: String?
+    public var lastErrcode: Int?
+    public var lastErrorAt: Int64?
+    /// No worker calls upstream for this app before this instant (backoff, risk control, quota, or
+    /// an upstream that returned the same token: ask again when it expires).
+    public var retryAt: Int64?
+    /// Consecutive failed upstream calls, shared by all workers.
+    public var failures: Int
+    /// Set when a refresh is needed regardless of expiry (e.g. two tokens of unknown issue order).
+    public var refreshRequested: String?
+
+    public init(
+        record: TokenRecord? = nil, lastError: String? = nil, lastErrcode: Int? = nil, lastErrorAt: Int64? = nil,
+        retryAt: Int64? = nil, failures: Int = 0, refreshRequested: String? = nil
+    ) {
+        self.record = record
+        self.lastError = lastError
+        self.lastErrcode = lastErrcode
+        self.lastErrorAt = lastErrorAt
+        self.retryAt = retryAt
+        self.failures = failures
+        self.refreshRequested = refreshRequested
+    }
+
+    /// Parses the meta hash; a hash without a complete token yields `record == nil`.
+    public init(fields: [String: String]) {
+        func int64(_ name: String) -> Int64? { fields[name].flatMap { Int64($0) } }
+        if let token = fields["token"], let expiresAt = int64("expires_at"), let generation = fields["generation"].flatMap({ Int($0) }) {
+            record = TokenRecord(
+                token: token,
+                expiresAt: expiresAt,
+                fetchedAt: int64("fetched_at") ?? 0,
+                generation: generation,
+                worker: fields["worker"] ?? "",
+                grant: fields["grant"].flatMap(Grant.init(rawValue:)),
+                lifetime: int64("expires_in").map { $0 * 1000 } ?? 0,
+                issuedMin: int64("issued_min") ?? 0,
+                issuedMax: int64("issued_max") ?? 0
+            )
+        }
+        lastError = fields["error"]
+        lastErrcode = fields["errcode"].flatMap { Int($0) }
+        lastErrorAt = int64("error_at")
+        retryAt = int64("retry_at")
+        failures = fields["failures"].flatMap { Int($0) } ?? 0
+        refreshRequested = fields["refresh_requested"]
+    }
+}

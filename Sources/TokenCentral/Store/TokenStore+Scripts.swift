@@ -1,0 +1,87 @@
+import RedisClient
+
+extension TokenStore {
+    /// Writes a fetched token, its metadata and TTL in one step, fenced by issue order.
+    ///
+    /// WeChat keeps the token it issued *last* and invalidates the previous one after a short overlap,
+    /// so the rule is "the last issued wins", not "the lease holder wins": a holder paused past its
+    /// lease may wake up holding a token issued after the one in Redis. Each token carries the window
+    /// of Redis time in which it was issued (`issued_min..issued_max`, see `RedisTimeSample`):
+    /// - windows disjoint and ours later → write, generation + 1, publish on `P:refreshed`;
+    /// - ours entirely earlier → refuse (`older`): the stored token is newer;
+    /// - windows overlap → nobody can tell which WeChat issued last (a fetch was paused or slow past
+    ///   its lease while another ran). Refuse and mark the app `refresh_requested`, so one more fetch,
+    ///   certainly the last issued, replaces both. The stored token stays valid for the overlap.
+    /// - the same token again (stable_token normal mode, WeCom, a re-seed) → refresh the key's TTL,
+    ///   keep the generation, and set `retry_at` to its expiry: asking earlier returns it again.
+    /// ARGV[9] > 0 marks a re-seed from a worker's memory (after FLUSHALL) carrying its generation.
+    static let writeScript = RedisScript(
+        """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local token = ARGV[1]
+        local issued_min, issued_max, lifetime = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+        local reseed = tonumber(ARGV[9])
+        local expires_at = issued_min + lifetime
+        if expires_at <= now then return {'expired', 0, expires_at} end
+        local current = redis.call('HMGET', KEYS[2], 'token', 'issued_min', 'issued_max', 'generation')
+        local generation = tonumber(current[4]) or 0
+        if current[1] == token then
+          redis.call('SET', KEYS[1], token, 'PX', expires_at - now)
+          redis.call('HSET', KEYS[2], 'expires_at', expires_at)
+          if reseed == 0 then redis.call('HSET', KEYS[2], 'retry_at', expires_at) end
+          return {'same', generation, expires_at}
+        end
+        if current[1] then
+          local stored_min, stored_max = tonumber(current[2]) or 0, tonumber(current[3]) or 0
+          if issued_max < stored_min then return {'older', generation, 0} end
+          if issued_min <= stored_max then
+            redis.call('HSET', KEYS[2], 'refresh_requested', 'issue-order-unknown')
+            return {'ambiguous', generation, 0}
+          end
+        end
+        generation = math.max(generation + 1, reseed)
+        redis.call('SET', KEYS[1], token, 'PX', expires_at - now)
+        redis.call('HSET', KEYS[2], 'token', token, 'expires_at', expires_at, 'fetched_at', issued_max,
+          'generation', generation, 'worker', ARGV[5], 'grant', ARGV[6], 'expires_in', math.floor(lifetime / 1000),
+          'issued_min', issued_min, 'issued_max', issued_max)
+        redis.call('HDEL', KEYS[2], 'error', 'errcode', 'error_at', 'retry_at', 'failures', 'refresh_requested')
+        redis.call('PUBLISH', ARGV[7], string.format('{"appid":%s,"generation":%d,"expires_at":%d}',
+          cjson.encode(ARGV[8]), generation, expires_at))
+        return {'written', generation, expires_at}
+        """
+    )
+
+    /// Records an upstream failure for every worker to see: the message, the errcode, and `retry_at`
+    /// (Redis time + ARGV[3] ms) before which no worker calls upstream for this app again.
+    static let failureScript = RedisScript(
+        """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        redis.call('HSET', KEYS[1], 'error', ARGV[1], 'errcode', ARGV[2], 'error_at', now,
+          'retry_at', now + tonumber(ARGV[3]))
+        return redis.call('HINCRBY', KEYS[1], 'failures', 1)
+        """
+    )
+
+    /// Extends the lease only if this worker still owns it (compare-and-pexpire).
+    static let renewScript = RedisScript(
+        """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        end
+        return 0
+        """
+    )
+
+    /// Deletes the lease only if this worker still owns it (compare-and-delete): a lease that expired
+    /// and was taken by another worker must not be released by the late former owner.
+    static let releaseScript = RedisScript(
+        """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        """
+    )
+}

@@ -1,0 +1,116 @@
+import RedisClient
+
+/// The Redis side of the contract: reads and fenced writes of tokens, upstream failures, and leases.
+public struct TokenStore: Sendable {
+    public let redis: RedisClient
+    public let keys: TokenKeys
+
+    public init(redis: RedisClient, keys: TokenKeys) {
+        self.redis = redis
+        self.keys = keys
+    }
+
+    /// What Redis knows about an app, read in one round trip together with the Redis clock.
+    public struct Snapshot: Sendable, Hashable {
+        public var status: AppStatus
+        /// False when `P:{APPID}:access_token` is gone while meta may remain (expired, flushed).
+        public var tokenKeyExists: Bool
+        public var time: RedisTimeSample
+    }
+
+    public func snapshot(_ appid: String) async throws(RedisError) -> Snapshot {
+        let sentAt = ContinuousClock.now
+        let replies = try await redis.pipeline([
+            RedisCommand("TIME"),
+            RedisCommand("HGETALL", keys.meta(appid)),
+            RedisCommand("EXISTS", keys.accessToken(appid)),
+        ])
+        let receivedAt = ContinuousClock.now
+        return Snapshot(
+            status: AppStatus(fields: replies[1].hashFields ?? [:]),
+            tokenKeyExists: replies[2].integer == 1,
+            time: RedisTimeSample(redisMillis: try Self.millis(replies[0], redis: redis), sentAt: sentAt, receivedAt: receivedAt)
+        )
+    }
+
+    /// Reads the Redis clock alone.
+    public func time() async throws(RedisError) -> RedisTimeSample {
+        let sentAt = ContinuousClock.now
+        let reply = try await redis.send("TIME")
+        return RedisTimeSample(redisMillis: try Self.millis(reply, redis: redis), sentAt: sentAt, receivedAt: .now)
+    }
+
+    /// Stores a token through the fenced write script (see `writeScript`).
+    /// `reseedGeneration` > 0 re-seeds a token a worker still holds in memory after Redis lost it.
+    public func write(
+        appid: String, token: String, issued: ClosedRange<Int64>, lifetimeMillis: Int64, worker: String, grant: Grant,
+        reseedGeneration: Int = 0
+    ) async throws(RedisError) -> WriteOutcome {
+        let reply = try await redis.evaluate(
+            Self.writeScript,
+            keys: [keys.accessToken(appid), keys.meta(appid)],
+            arguments: [
+                token, Int64(issued.lowerBound), Int64(issued.upperBound), lifetimeMillis, worker, grant.rawValue,
+                keys.refreshedChannel, appid, reseedGeneration,
+            ]
+        )
+        guard let parts = reply.array, parts.count == 3, let status = parts[0].string,
+            let generation = parts[1].integer, let expiresAt = parts[2].integer
+        else {
+            throw RedisError(.unexpectedReply, "token write script returned \(reply)", endpoint: redis.endpoint.description)
+        }
+        switch status {
+        case "written": return .written(generation: generation, expiresAt: Int64(expiresAt))
+        case "same": return .same(generation: generation, expiresAt: Int64(expiresAt))
+        case "older": return .older(storedGeneration: generation)
+        case "ambiguous": return .ambiguous(storedGeneration: generation)
+        default: return .expired
+        }
+    }
+
+    /// Records an upstream failure in meta; returns the number of consecutive failures.
+    @discardableResult
+    public func recordFailure(appid: String, message: String, errcode: Int?, retryAfter: Duration) async throws(RedisError) -> Int {
+        let reply = try await redis.evaluate(
+            Self.failureScript,
+            keys: [keys.meta(appid)],
+            arguments: [message, errcode.map(String.init) ?? "", max(retryAfter.milliseconds, 1)]
+        )
+        return reply.integer ?? 0
+    }
+
+    /// Tries to take the refresh lease (`SET NX PX`); nil when another worker holds it.
+    public func acquireLease(appid: String, worker: String, ttl: Duration) async throws(RedisError) -> RefreshLease? {
+        let lease = RefreshLease(
+            appid: appid,
+            key: keys.lock(appid),
+            value: "\(worker):\(UInt64.random(in: 0...UInt64.max))",
+            ttl: ttl
+        )
+        let reply = try await redis.send("SET", lease.key, lease.value, "NX", "PX", max(ttl.milliseconds, 1))
+        return reply == .status("OK") ? lease : nil
+    }
+
+    /// Extends the lease by its TTL; false when it was lost (expired and possibly taken by another worker).
+    public func renew(_ lease: RefreshLease) async throws(RedisError) -> Bool {
+        try await redis.evaluate(Self.renewScript, keys: [lease.key], arguments: [lease.value, max(lease.ttl.milliseconds, 1)])
+            .integer == 1
+    }
+
+    public func release(_ lease: RefreshLease) async throws(RedisError) {
+        _ = try await redis.evaluate(Self.releaseScript, keys: [lease.key], arguments: [lease.value])
+    }
+
+    /// The apps among `appids` whose token key is missing, in one pipelined round trip.
+    public func appsMissingTokenKey(_ appids: [String]) async throws(RedisError) -> [String] {
+        let replies = try await redis.pipeline(appids.map { RedisCommand("EXISTS", keys.accessToken($0)) })
+        return zip(appids, replies).compactMap { appid, reply in reply.integer == 0 ? appid : nil }
+    }
+
+    static func millis(_ reply: RedisReply, redis: RedisClient) throws(RedisError) -> Int64 {
+        guard let parts = reply.array, parts.count == 2, let seconds = parts[0].integer, let micros = parts[1].integer else {
+            throw RedisError(.unexpectedReply, "TIME returned \(reply)", endpoint: redis.endpoint.description)
+        }
+        return Int64(seconds) * 1000 + Int64(micros) / 1000
+    }
+}

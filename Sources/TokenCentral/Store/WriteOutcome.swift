@@ -1,0 +1,13 @@
+/// What `TokenStore.write` did with a fetched token.
+public enum WriteOutcome: Sendable, Hashable {
+    /// Stored as the new current token.
+    case written(generation: Int, expiresAt: Int64)
+    /// It was the token already stored: TTL refreshed, generation unchanged.
+    case same(generation: Int, expiresAt: Int64)
+    /// Refused: the stored token was certainly issued later.
+    case older(storedGeneration: Int)
+    /// Refused: issue order unknown; the app is marked for one more fetch.
+    case ambiguous(storedGeneration: Int)
+    /// Refused: the token had already expired when it reached Redis.
+    case expired
+}

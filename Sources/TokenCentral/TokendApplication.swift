@@ -1,0 +1,61 @@
+import CoreMetrics
+import Logging
+import Prometheus
+import RedisClient
+import ServiceLifecycle
+import UnixSignals
+
+/// One `tokend` worker, wired from a validated configuration: the Redis client, the refresher and
+/// (when enabled) the HTTP API. `tokend`'s `main` only parses arguments and calls `run()`; tests build
+/// the same application from a test configuration.
+public struct TokendApplication: Sendable {
+    public let configuration: TokendConfiguration
+    public let logger: Logger
+    public let redis: RedisClient
+    public let store: TokenStore
+    public let refresher: TokenRefresher
+    /// This worker's metrics, rendered by `GET /metrics`.
+    public let registry: PrometheusCollectorRegistry
+
+    public init(configuration: TokendConfiguration, logger: Logger, registry: PrometheusCollectorRegistry = .init()) throws(RedisError) {
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: LogKey.worker] = "\(configuration.workerID)"
+        self.logger = logger
+        self.registry = registry
+        redis = RedisClient(
+            endpoint: try RedisEndpoint(url: configuration.redis.url),
+            configuration: RedisClientConfiguration(poolSize: configuration.redis.poolSize, commandTimeout: configuration.redis.commandTimeout)
+        )
+        store = TokenStore(redis: redis, keys: TokenKeys(prefix: configuration.redis.keyPrefix))
+        let refresh = configuration.refresh
+        let context = RefreshContext(
+            workerID: configuration.workerID,
+            store: store,
+            upstream: WeChatUpstream(settings: configuration.upstream),
+            schedule: RefreshSchedule(ahead: refresh.ahead, lockTTL: refresh.lockTTL),
+            failurePolicy: FailurePolicy(retryInitial: refresh.retryInitial, retryMaximum: refresh.retryMaximum,
+                                         configErrorRetry: refresh.configErrorRetry),
+            forcedCooldown: refresh.forcedCooldown,
+            stableForceDailyLimit: refresh.stableForceDailyLimit,
+            metrics: TokenMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            logger: logger
+        )
+        refresher = TokenRefresher(apps: configuration.apps, context: context, checkInterval: refresh.checkInterval)
+    }
+
+    /// The services of this worker, in start order (they stop in reverse).
+    public var services: [any Service] {
+        [refresher]
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops taking leases, releases those held and returns.
+    public func run() async throws {
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+    }
+}
