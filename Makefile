@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: deps build test bench clean
+.PHONY: deps build test bench clean demo compose-check
 
 deps:
 	@scripts/ensure-deps.sh
@@ -11,7 +11,7 @@ build: deps
 	swift build
 
 ## Builds, then runs every test against a private redis-server (never the one on 6379).
-test: deps
+test: deps compose-check
 	swift build --build-tests
 	scripts/with-redis.sh swift test --skip-build
 
@@ -19,6 +19,15 @@ test: deps
 bench: deps
 	swift build -c release --product tokencentral-bench
 	scripts/with-redis.sh scripts/bench.sh
+
+## Three workers, a private Redis and a fake WeChat with 30 s tokens; Ctrl-C (or DEMO_SECONDS=N) stops it.
+demo:
+	scripts/demo.sh
+
+## Validates docker-compose.yml (no Docker engine needed).
+compose-check:
+	@scripts/ensure-deps.sh docker-compose
+	docker-compose config -q
 
 clean:
 	swift package clean

@@ -18,6 +18,21 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         self.arguments = vector
     }
 
+    /// Appends the command in RESP, the form the server reads: `*N\r\n` then `$len\r\nbytes\r\n` per argument.
+    func encode(into buffer: inout [UInt8]) {
+        buffer.reserveCapacity(buffer.count + 16 + arguments.reduce(0) { $0 + $1.count + 16 })
+        buffer.append(UInt8(ascii: "*"))
+        buffer.append(contentsOf: String(arguments.count).utf8)
+        buffer.append(contentsOf: [0x0d, 0x0a])
+        for argument in arguments {
+            buffer.append(UInt8(ascii: "$"))
+            buffer.append(contentsOf: String(argument.count).utf8)
+            buffer.append(contentsOf: [0x0d, 0x0a])
+            buffer.append(contentsOf: argument)
+            buffer.append(contentsOf: [0x0d, 0x0a])
+        }
+    }
+
     /// The command name only: arguments may be secrets (`AUTH`) or tokens, so they are never printed.
     public var description: String {
         String(decoding: arguments[0], as: UTF8.self).uppercased()

@@ -109,12 +109,12 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// A URL with its password masked, for error messages about URLs that did not even parse.
+    /// A URL with its credentials masked, for error messages about URLs that did not even parse:
+    /// everything before the last `@` (after the scheme, when there is one) is hidden.
     static func redact(_ url: String) -> String {
-        guard let at = url.lastIndex(of: "@"), let schemeEnd = url.firstRange(of: "://") else { return url }
-        let credentials = url[schemeEnd.upperBound..<at]
-        guard let colon = credentials.firstIndex(of: ":") else { return url[..<schemeEnd.upperBound] + "***" + url[at...] }
-        return url[..<colon] + ":***" + url[at...]
+        guard let at = url.lastIndex(of: "@") else { return url }
+        let scheme = url.firstRange(of: "://").map { url[..<$0.upperBound] } ?? ""
+        return scheme + "***" + url[at...]
     }
 
     private static func percentDecoded(_ text: Substring) -> String {

@@ -110,8 +110,8 @@ private final class SubscriptionLoop: Sendable {
                         connectTimeout: configuration.connectTimeout,
                         commandTimeout: configuration.commandTimeout
                     )
-                    if !channels.isEmpty { fresh.append(RedisCommand("SUBSCRIBE", channels)) }
-                    if !patterns.isEmpty { fresh.append(RedisCommand("PSUBSCRIBE", patterns)) }
+                    if !channels.isEmpty { fresh.append([RedisCommand("SUBSCRIBE", channels)]) }
+                    if !patterns.isEmpty { fresh.append([RedisCommand("PSUBSCRIBE", patterns)]) }
                     try fresh.flush()
                     unconfirmed = channels.count + patterns.count
                     connection = fresh
@@ -139,8 +139,8 @@ private final class SubscriptionLoop: Sendable {
             }
         }
         if let connection {
-            if !channels.isEmpty { connection.append(RedisCommand("UNSUBSCRIBE", channels)) }
-            if !patterns.isEmpty { connection.append(RedisCommand("PUNSUBSCRIBE", patterns)) }
+            if !channels.isEmpty { connection.append([RedisCommand("UNSUBSCRIBE", channels)]) }
+            if !patterns.isEmpty { connection.append([RedisCommand("PUNSUBSCRIBE", patterns)]) }
             try? connection.flush()
         }
         continuation.finish()

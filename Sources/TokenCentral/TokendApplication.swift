@@ -46,7 +46,7 @@ public struct TokendApplication: Sendable {
 
     /// The services of this worker, in start order (they stop in reverse).
     public var services: [any Service] {
-        [refresher]
+        configuration.http.enabled ? [refresher, buildHTTPApplication()] : [refresher]
     }
 
     /// Runs until SIGTERM or SIGINT, then stops taking leases, releases those held and returns.

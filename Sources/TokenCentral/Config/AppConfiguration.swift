@@ -10,7 +10,7 @@ public enum Grant: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// One app whose token the workers keep valid.
-public struct AppConfiguration: Sendable, Hashable {
+public struct AppConfiguration: Sendable {
     /// The key under which the token lives in Redis (`P:{appid}:access_token`); for WeCom apps a name
     /// of your choosing, e.g. `ww1234-1000002`.
     public var appid: String

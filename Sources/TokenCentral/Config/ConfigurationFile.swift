@@ -115,7 +115,7 @@ struct DurationValue: Decodable {
         self.duration = duration
     }
 
-    /// Parses `300`, `1.5`, `300s`, `5m`, `1500ms`, `2h`; nil for anything else or for values <= 0.
+    /// Parses `300`, `1.5`, `300s`, `5m`, `1500ms`, `2h`; nil for anything else, below 1 ms or above ten years.
     static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
@@ -126,7 +126,10 @@ struct DurationValue: Decodable {
             scale = unit.seconds
             break
         }
-        guard let value = Double(number), value > 0, value.isFinite else { return nil }
-        return .milliseconds(Int64((value * scale * 1000).rounded()))
+        // At least 1 ms once rounded (a zero lease or backoff is invalid), at most ten years.
+        guard let value = Double(number), value.isFinite else { return nil }
+        let milliseconds = (value * scale * 1000).rounded()
+        guard milliseconds >= 1, milliseconds <= 315_360_000_000 else { return nil }
+        return .milliseconds(Int64(milliseconds))
     }
 }

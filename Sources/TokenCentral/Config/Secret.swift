@@ -1,6 +1,7 @@
-/// A credential (app secret, API key). Its value is reachable only where it is used; printing,
+/// A credential (app secret, API key). Deliberately not `Equatable`: `==` on strings is not
+/// constant-time, so comparisons must be written explicitly where needed. Its value is reachable only where it is used; printing,
 /// logging or interpolating a `Secret` shows `<redacted>`.
-public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     let value: String
 
     public init(_ value: String) {
@@ -9,4 +10,6 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
 
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
+    /// Hides the value from `dump` and other reflection too.
+    public var customMirror: Mirror { Mirror(self, children: []) }
 }

@@ -10,19 +10,24 @@ extension TokendConfiguration {
     /// `refresh.ahead`, ...) over the file over built-in defaults. The environment is read here and
     /// nowhere else. Scalars go through swift-configuration; the `apps` list is decoded with Yams
     /// because swift-configuration's YAML provider accepts only scalar arrays.
-    public static func load(file: String, environment: [String: String]) throws(ConfigError) -> TokendConfiguration {
+    ///
+    /// With `resolvingSecrets: false` (tools such as `tokenctl` that only read Redis) secrets are not read
+    /// and every `Secret` is empty.
+    public static func load(file: String, environment: [String: String], resolvingSecrets: Bool = true) throws(ConfigError)
+        -> TokendConfiguration
+    {
         let text: String
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
             throw ConfigError(file: file, field: nil, "cannot read the configuration file (\(error.localizedDescription))")
         }
-        return try parse(yaml: text, file: file, environment: environment)
+        return try parse(yaml: text, file: file, environment: environment, resolvingSecrets: resolvingSecrets)
     }
 
     /// Parses configuration text; `file` names it in errors and anchors relative secret file paths.
-    public static func parse(yaml: String, file: String, environment: [String: String]) throws(ConfigError)
-        -> TokendConfiguration
+    public static func parse(yaml: String, file: String, environment: [String: String], resolvingSecrets: Bool = true)
+        throws(ConfigError) -> TokendConfiguration
     {
         let parsed: ConfigurationFile
         do {
@@ -40,7 +45,7 @@ extension TokendConfiguration {
         let overrides = ConfigReader(
             provider: EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "tokend")
         )
-        var resolver = Resolver(file: file, environment: environment, overrides: overrides)
+        var resolver = Resolver(file: file, environment: environment, overrides: overrides, resolvingSecrets: resolvingSecrets)
         return try resolver.resolve(parsed)
     }
 
@@ -68,6 +73,7 @@ private struct Resolver {
     let file: String
     let environment: [String: String]
     let overrides: ConfigReader
+    let resolvingSecrets: Bool
 
     func fail(_ field: String, _ message: String) -> ConfigError {
         ConfigError(file: file, field: field, message)
@@ -130,8 +136,8 @@ private struct Resolver {
         for (index, entry) in entries.enumerated() {
             let field = "apps[\(index)]"
             let appid = entry.appid.trimmingCharacters(in: .whitespaces)
-            guard !appid.isEmpty, appid.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-                throw fail("\(field).appid", "'\(entry.appid)' must be non-empty letters, digits, '-', '_' or '.'")
+            guard RefreshMessage.isAppID(appid) else {
+                throw fail("\(field).appid", "'\(entry.appid)' must be 1-128 ASCII letters, digits, '-', '_' or '.'")
             }
             guard seen.insert(appid).inserted else { throw fail("\(field).appid", "\(appid) is listed twice") }
             let grant = entry.grant ?? .token
@@ -153,6 +159,8 @@ private struct Resolver {
         throws(ConfigError) -> Secret?
     {
         switch (env, secretFile) {
+        case (_?, nil) where !resolvingSecrets, (nil, _?) where !resolvingSecrets:
+            return Secret("")
         case (let name?, nil):
             guard let value = environment[name], !value.isEmpty else {
                 throw fail(envField, "environment variable \(name) is not set or empty")

@@ -15,7 +15,7 @@ final class AppRefresher: Sendable {
     private let metrics: AppMetrics
     private let logger: Logger
     private let wakeup = Wakeup()
-    private let forced = Mutex<ForcedRefreshRequest?>(nil)
+    private let forced = Mutex(PendingForcedRefresh())
     private let latest = Mutex<TokenRecord?>(nil)
 
     init(app: AppConfiguration, context: RefreshContext) {
@@ -32,12 +32,9 @@ final class AppRefresher: Sendable {
         wakeup.signal()
     }
 
-    /// Queues a forced refresh; identical requests before the loop sees them collapse into one.
+    /// Queues a forced refresh; requests arriving before the loop sees them are merged (see `PendingForcedRefresh`).
     func requestForcedRefresh(_ request: ForcedRefreshRequest) {
-        forced.withLock { pending in
-            // A request naming a bad token is more specific than one without: keep it.
-            if pending == nil || request.badToken != nil { pending = request }
-        }
+        forced.withLock { $0.add(request) }
         wakeup.signal()
     }
 
@@ -56,7 +53,7 @@ final class AppRefresher: Sendable {
                     loop.redisFailures = 0
                 }
             } catch {
-                context.metrics.redisError(operation: "refresh")
+                context.metrics.redisErrorsInRefresh.increment()
                 if loop.redisFailures == 0 {
                     logger.warning("Redis unavailable; keeping the last token in memory and retrying",
                                    metadata: [LogKey.error: "\(error)"])
@@ -94,8 +91,8 @@ final class AppRefresher: Sendable {
 
         var decision = context.schedule.decide(snapshot.status, appid: app.appid, nowMillis: now)
         var force: ForcedRefreshRequest?
-        if let request = forced.withLock({ pending in defer { pending = nil }; return pending }) {
-            if try await acceptsForcedRefresh(request, snapshot: snapshot, decision: decision) {
+        if let request = forced.withLock({ $0.take(currentToken: snapshot.status.record?.token) }) {
+            if try await acceptsForcedRefresh(request, snapshot: snapshot) {
                 decision = .refresh(.forced)
                 force = request
             }
@@ -147,15 +144,17 @@ final class AppRefresher: Sendable {
         let now = fresh.time.redisNow()
         if let force {
             if let bad = force.badToken, fresh.status.record?.token != bad {
-                context.metrics.forcedRefresh(appid: app.appid, outcome: .deduplicated)
+                metrics.forcedRefresh(.deduplicated)
                 return
             }
         } else if case .wait = context.schedule.decide(fresh.status, appid: app.appid, nowMillis: now) {
             return
         }
         let forceRefresh = force != nil && app.grant == .stableToken
-        if forceRefresh, try await !takeStableForceAllowance(now: now) {
-            context.metrics.forcedRefresh(appid: app.appid, outcome: .refused)
+        if forceRefresh,
+            try await !context.store.takeStableForceAllowance(app.appid, nowMillis: now, limit: context.stableForceDailyLimit)
+        {
+            metrics.forcedRefresh(.refused)
             logger.error("forced refresh refused: stable_token force_refresh daily limit reached",
                          metadata: ["limit": "\(context.stableForceDailyLimit)"])
             return
@@ -179,7 +178,7 @@ final class AppRefresher: Sendable {
             record(outcome, fetched: fetched, reason: reason, force: force, loop: &loop)
         case .failure(let error):
             try await recordFailure(error, status: fresh.status, nowMillis: now, loop: &loop)
-            if force != nil { context.metrics.forcedRefresh(appid: app.appid, outcome: .refused) }
+            if force != nil { metrics.forcedRefresh(.refused) }
         }
     }
 
@@ -194,8 +193,9 @@ final class AppRefresher: Sendable {
             ])
             metrics.generation.record(generation)
             if let force {
-                context.metrics.forcedRefresh(appid: app.appid, outcome: .refreshed)
-                context.metrics.forcedRefreshLatency(.now - force.receivedAt)
+                metrics.forcedRefresh(.refreshed)
+                let latency = ContinuousClock.now - force.receivedAt
+                context.metrics.forcedRefreshLatency.recordNanoseconds(latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
             }
         case .same(let generation, _):
             logger.debug("upstream returned the current token again; asking again when it expires",
@@ -232,37 +232,25 @@ final class AppRefresher: Sendable {
         }
     }
 
-    /// Counts a `force_refresh:true` call against WeChat's daily limit (per Beijing day, shared by all workers).
-    private func takeStableForceAllowance(now: Int64) async throws(RedisError) -> Bool {
-        let day = (now + 8 * 3_600_000) / 86_400_000
-        let key = context.store.keys.stableForceCount(app.appid, day: "\(day)")
-        let count = try await context.store.redis.send("INCR", key).integer ?? .max
-        if count == 1 { try await context.store.redis.send("PEXPIRE", key, 2 * 86_400_000) }
-        return count <= context.stableForceDailyLimit
-    }
-
     /// Decides whether a forced refresh goes ahead, before taking the lease.
-    private func acceptsForcedRefresh(_ request: ForcedRefreshRequest, snapshot: TokenStore.Snapshot, decision: RefreshDecision)
-        async throws(RedisError) -> Bool
+    private func acceptsForcedRefresh(_ request: ForcedRefreshRequest, snapshot: TokenStore.Snapshot) async throws(RedisError) -> Bool
     {
         let now = snapshot.time.redisNow()
-        if let retryAt = snapshot.status.retryAt, now < retryAt, snapshot.status.lastErrcode != nil {
-            context.metrics.forcedRefresh(appid: app.appid, outcome: .refused)
+        if let retryAt = snapshot.status.retryAt, now < retryAt, snapshot.status.lastError != nil {
+            metrics.forcedRefresh(.refused)
             logger.info("forced refresh postponed: upstream is backing off", metadata: [LogKey.retryIn: "\(retryAt - now) ms"])
             return false
         }
         if let bad = request.badToken {
             guard snapshot.status.record?.token == bad else {
-                context.metrics.forcedRefresh(appid: app.appid, outcome: .deduplicated)
+                metrics.forcedRefresh(.deduplicated)
                 return false
             }
             return true
         }
         // Without a bad token anyone could burn the daily quota: one per cooldown per app, for all workers.
-        let marker = try await context.store.redis.send(
-            "SET", context.store.keys.forcedCooldown(app.appid), context.workerID, "NX", "PX", max(context.forcedCooldown.milliseconds, 1))
-        guard marker == .status("OK") else {
-            context.metrics.forcedRefresh(appid: app.appid, outcome: .cooldown)
+        guard try await context.store.claimForcedCooldown(app.appid, worker: context.workerID, cooldown: context.forcedCooldown) else {
+            metrics.forcedRefresh(.cooldown)
             return false
         }
         return true

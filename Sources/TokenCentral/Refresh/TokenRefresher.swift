@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import RedisClient
@@ -72,13 +73,13 @@ public final class TokenRefresher: Service, Sendable {
         switch RefreshMessage.parse(payload) {
         case .success(let message):
             guard let refresher = refreshers[message.appid] else {
-                metrics.forcedRefresh(appid: "unknown", outcome: .unknownApp)
+                metrics.forcedForUnknownApp.increment()
                 rejectedMessages.log(logger, "forced refresh for an app this worker does not serve", metadata: [LogKey.appID: "\(message.appid)"])
                 return
             }
             refresher.requestForcedRefresh(ForcedRefreshRequest(badToken: message.badToken))
         case .failure(let error):
-            metrics.forcedRefresh(appid: "unknown", outcome: .malformed)
+            metrics.forcedMalformed.increment()
             rejectedMessages.log(logger, "ignored a malformed forced refresh message", metadata: ["reason": "\(error)", "bytes": "\(payload.count)"])
         }
     }
@@ -94,7 +95,7 @@ public final class TokenRefresher: Service, Sendable {
                 for refresher in refreshers.values { refresher.observe(nowMillis: now) }
                 for appid in try await store.appsMissingTokenKey(appids) { refreshers[appid]?.wake() }
             } catch {
-                metrics.redisError(operation: "watchdog")
+                metrics.redisErrorsInWatchdog.increment()
             }
         }
     }

@@ -17,9 +17,12 @@ public struct RedisTimeSample: Sendable, Hashable {
     }
 
     /// The Redis-time window containing every instant of the local interval `start...end`.
+    ///
+    /// Rounded outward: `TIME` was truncated to whole milliseconds (the true time may be up to 1 ms
+    /// later), and partial milliseconds of the local offsets widen the window, never narrow it.
     public func redisRange(from start: ContinuousClock.Instant, to end: ContinuousClock.Instant) -> ClosedRange<Int64> {
-        let lower = redisMillis + (start - receivedAt).milliseconds
-        let upper = redisMillis + (end - sentAt).milliseconds
+        let lower = redisMillis + (start - receivedAt).floorMilliseconds
+        let upper = redisMillis + 1 + (end - sentAt).ceilingMilliseconds
         return lower...max(lower, upper)
     }
 
@@ -35,9 +38,23 @@ public struct RedisTimeSample: Sendable, Hashable {
 }
 
 extension Duration {
+    private static let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000
+
     /// Whole milliseconds, truncated toward zero.
     var milliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return seconds * 1000 + attoseconds / Self.attosecondsPerMillisecond
+    }
+
+    /// Milliseconds rounded toward negative infinity.
+    var floorMilliseconds: Int64 {
+        let truncated = milliseconds
+        return self < .milliseconds(truncated) ? truncated - 1 : truncated
+    }
+
+    /// Milliseconds rounded toward positive infinity.
+    var ceilingMilliseconds: Int64 {
+        let truncated = milliseconds
+        return self > .milliseconds(truncated) ? truncated + 1 : truncated
     }
 }

@@ -1,0 +1,54 @@
+import Hummingbird
+
+/// An error answered to an API client as `{"error":"<code>","message":"<text>"}`.
+///
+/// `code` is the contract: clients switch on it, so its spellings never change. `message` is for a
+/// person reading a log or a terminal; it never holds a secret or a token.
+struct APIError: HTTPResponseError, Sendable {
+    enum Code: String, Sendable {
+        case badRequest = "bad_request"
+        case unauthorized
+        case unknownApp = "unknown_app"
+        case notFound = "not_found"
+        case payloadTooLarge = "payload_too_large"
+        case tokenUnavailable = "token_unavailable"
+        case redisUnavailable = "redis_unavailable"
+        case refreshTimeout = "refresh_timeout"
+        case internalError = "internal_error"
+
+        var status: HTTPResponse.Status {
+            switch self {
+            case .badRequest: .badRequest
+            case .unauthorized: .unauthorized
+            case .unknownApp, .notFound: .notFound
+            case .payloadTooLarge: .contentTooLarge
+            case .tokenUnavailable, .redisUnavailable: .serviceUnavailable
+            case .refreshTimeout: .gatewayTimeout
+            case .internalError: .internalServerError
+            }
+        }
+    }
+
+    var code: Code
+    var message: String
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    var status: HTTPResponse.Status { code.status }
+
+    private struct Body: Encodable {
+        var error: String
+        var message: String
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try context.responseEncoder.encode(Body(error: code.rawValue, message: message), from: request, context: context)
+        response.status = status
+        // RFC 6750: a 401 names the scheme the client should use.
+        if code == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        return response
+    }
+}

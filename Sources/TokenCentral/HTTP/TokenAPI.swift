@@ -1,0 +1,96 @@
+import Hummingbird
+import Logging
+import Prometheus
+import RedisClient
+
+/// The HTTP API of one worker: what it reads and drives, and the router serving it.
+///
+/// Tokens are read from Redis on every request, never from this worker's memory: another worker may
+/// have refreshed since, and Redis is the one place all workers agree on.
+struct TokenAPI: Sendable {
+    let store: TokenStore
+    let refresher: TokenRefresher
+    let registry: PrometheusCollectorRegistry
+    /// When set, `/v1/*` requires `Authorization: Bearer <key>`.
+    let apiKey: Secret?
+    /// The configured apps; any other appid is `unknown_app` without a Redis round trip.
+    let appids: Set<String>
+    /// How long `POST .../refresh` waits for a new token: one upstream call plus slack for the lease and the write.
+    let refreshDeadline: Duration
+
+    init(_ application: TokendApplication) {
+        store = application.store
+        refresher = application.refresher
+        registry = application.registry
+        apiKey = application.configuration.http.apiKey
+        appids = Set(application.configuration.apps.map(\.appid))
+        refreshDeadline = application.configuration.upstream.timeout + .seconds(2)
+    }
+
+    func buildRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: APIErrorMiddleware())
+        router.get("healthz") { _, _ in StatusBody(status: "ok") }
+        router.get("readyz") { _, context in await readiness(logger: context.logger) }
+        router.get("metrics") { _, _ in metrics() }
+
+        let v1 = router.group("v1")
+        if let apiKey { v1.add(middleware: BearerAuthMiddleware(apiKey: apiKey)) }
+        v1.get("apps/{appid}/access_token") { _, context in
+            try await accessToken(appid: try context.parameters.require("appid"), logger: context.logger)
+        }
+        v1.post("apps/{appid}/refresh") { request, context in
+            try await refresh(appid: try context.parameters.require("appid"), body: request.body, logger: context.logger)
+        }
+        return router
+    }
+
+    /// `GET /metrics`: this worker's registry in the Prometheus text format.
+    private func metrics() -> Response {
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+
+    /// `GET /v1/apps/{appid}/access_token`: the current token in WeChat's own response shape.
+    private func accessToken(appid: String, logger: Logger) async throws(APIError) -> AccessTokenBody {
+        try requireConfigured(appid)
+        let snapshot = try await snapshot(appid, logger: logger)
+        guard let current = CurrentToken(snapshot) else { throw Self.tokenUnavailable(appid, snapshot: snapshot) }
+        return AccessTokenBody(current)
+    }
+
+    func requireConfigured(_ appid: String) throws(APIError) {
+        guard appids.contains(appid) else { throw Self.unknownApp(appid) }
+    }
+
+    static func unknownApp(_ appid: String) -> APIError {
+        APIError(.unknownApp, "app \(appid) is not configured on this worker")
+    }
+
+    static func tokenUnavailable(_ appid: String, snapshot: TokenStore.Snapshot) -> APIError {
+        let cause = snapshot.status.lastError.map { " (last upstream error: \($0))" } ?? ""
+        return APIError(.tokenUnavailable, "no valid token for \(appid) yet\(cause)")
+    }
+
+    func snapshot(_ appid: String, logger: Logger) async throws(APIError) -> TokenStore.Snapshot {
+        try await fromStore(appid, logger: logger) { store throws(RedisError) in try await store.snapshot(appid) }
+    }
+
+    /// Runs one read of `appid`'s state; an unreachable Redis becomes the client's 503, and its details
+    /// (address, cause) go to the log only.
+    func fromStore<Value>(
+        _ appid: String, logger: Logger, _ read: (TokenStore) async throws(RedisError) -> Value
+    ) async throws(APIError) -> Value {
+        do {
+            return try await read(store)
+        } catch {
+            logger.info("cannot read the token store", metadata: [LogKey.appID: "\(appid)", LogKey.error: "\(error)"])
+            throw APIError(.redisUnavailable, "the token store is unreachable; retry shortly")
+        }
+    }
+}

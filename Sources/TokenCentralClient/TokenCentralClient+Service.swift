@@ -1,0 +1,27 @@
+import RedisClient
+import ServiceLifecycle
+import Synchronization
+
+extension TokenCentralClient: Service {
+    /// Listens on `P:refreshed` and drops the cached token of each announced app. Runs until cancelled
+    /// or graceful shutdown; the cache is in use only meanwhile.
+    ///
+    /// Pub/sub is at-most-once: announcements published while the connection was down are lost, so
+    /// each (re)subscription starts from an empty cache.
+    public func run() async {
+        defer { cache.withLock { $0.invalidateAll(listening: false) } }
+        for await event in redis.subscribe(channels: [refreshedChannel]).cancelOnGracefulShutdown() {
+            switch event {
+            case .subscribed:
+                cache.withLock { $0.invalidateAll(listening: true) }
+            case .message(let message):
+                if let appid = RefreshAnnouncement.appid(in: message.payload) {
+                    cache.withLock { $0.invalidate(appid) }
+                } else {
+                    // Not knowing which token changed, forget them all rather than serve a stale one.
+                    cache.withLock { $0.invalidateAll(listening: true) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import RedisClient
+import Synchronization
+
+/// Hands WeChat access_tokens that `tokend` keeps in Redis to a business server written in Swift.
+///
+/// Tokens are served from an in-process cache, so a busy server reads Redis about once per token
+/// lifetime instead of once per WeChat call. The cache is in use only while `run()` listens on
+/// `P:refreshed`: that is how it learns a token was replaced before its expiry (forced refresh,
+/// `reportInvalid`). Without `run()` every call reads Redis.
+///
+/// ```swift
+/// let tokens = TokenCentralClient(redis: try RedisClient(url: "redis://127.0.0.1:6379/0"))
+/// // tokens is a Service: list it in the server's ServiceGroup.
+/// let token = try await tokens.accessToken(for: "wx1234567890")
+/// // WeChat answered 40001 or 42001:
+/// try await tokens.reportInvalid(appid: "wx1234567890", token: token)
+/// ```
+public final class TokenCentralClient: Sendable {
+    public let redis: RedisClient
+    /// `P` in `P:{APPID}:access_token`: tokend's `redis.key_prefix`.
+    public let keyPrefix: String
+    let cache = Mutex(TokenCache())
+
+    public init(redis: RedisClient, keyPrefix: String = "wechat") {
+        self.redis = redis
+        self.keyPrefix = keyPrefix
+    }
+
+    /// The current token of `appid`, from the cache while it is valid, otherwise from Redis
+    /// (one pipelined `GET` + `PTTL`).
+    public func accessToken(for appid: String) async throws(TokenCentralClientError) -> String {
+        let key = tokenKey(appid)
+        let sentAt = ContinuousClock.now
+        let ticket: TokenCache.Ticket
+        switch cache.withLock({ $0.lookup(appid, now: sentAt) }) {
+        case .hit(let token): return token
+        case .miss(let missTicket): ticket = missTicket
+        }
+        let replies: [RedisReply]
+        do {
+            replies = try await redis.pipeline([RedisCommand("GET", key), RedisCommand("PTTL", key)])
+        } catch {
+            throw TokenCentralClientError(.redis, appid: appid, key: key, underlying: error)
+        }
+        switch replies[0] {
+        case .bulk(let bytes) where !bytes.isEmpty:
+            let token = String(decoding: bytes, as: UTF8.self)
+            // Timed from before the request, so the entry never outlives the key.
+            if let ttl = replies[1].integer, ttl > 0 {
+                let entry = TokenCache.Entry(token: token, expiresAt: sentAt + .milliseconds(ttl))
+                cache.withLock { $0.store(appid, entry, ticket: ticket) }
+            }
+            return token
+        case .error(let message):
+            let error = RedisError(.server, message, endpoint: redis.endpoint.description)
+            throw TokenCentralClientError(.redis, appid: appid, key: key, underlying: error)
+        default:
+            throw TokenCentralClientError(.noToken, appid: appid, key: key)
+        }
+    }
+
+    /// Tells the tokend workers that WeChat rejected `token` (errcode 40001 or 42001), so one of them
+    /// fetches a new one. Any number of reports of the same token cause one upstream call.
+    ///
+    /// Publishes `{"appid":...,"bad_token":...}` on `P:refresh` and drops the cached token, so the next
+    /// `accessToken(for:)` reads Redis; wait for the new one before retrying the WeChat call.
+    public func reportInvalid(appid: String, token: String) async throws(TokenCentralClientError) {
+        cache.withLock { $0.invalidate(appid) }
+        do {
+            try await redis.publish("\(keyPrefix):refresh", InvalidTokenReport(appid: appid, badToken: token).json)
+        } catch {
+            throw TokenCentralClientError(.redis, appid: appid, key: "\(keyPrefix):refresh", underlying: error)
+        }
+    }
+
+    var refreshedChannel: String { "\(keyPrefix):refreshed" }
+
+    private func tokenKey(_ appid: String) -> String { "\(keyPrefix):{\(appid)}:access_token" }
+}

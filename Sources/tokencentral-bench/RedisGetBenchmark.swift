@@ -1,0 +1,32 @@
+import ArgumentParser
+import RedisClient
+
+/// `tokencentral-bench redis-get`: GET throughput of the Swift client, shaped like `redis-benchmark -t get`
+/// so `scripts/bench.sh` can print the two as a ratio measured in the same run.
+struct RedisGetBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redis-get", abstract: "GET requests per second through RedisClient.")
+
+    @Option(help: "Redis URL.") var url: String
+    @Option(help: "Total GET requests.") var requests = 100_000
+    @Option(help: "Requests in flight: 1 = sequential, N = pipelines of N (like redis-benchmark -P N).")
+    var pipeline = 1
+    @Option(help: "Key to GET (redis-benchmark uses key:__rand_int__ → key:000000000000).")
+    var key = "key:000000000000"
+
+    func run() async throws {
+        let client = try RedisClient(url: url, configuration: .init(poolSize: 1))
+        let get = RedisCommand("GET", key)
+        let batch = [RedisCommand](repeating: get, count: pipeline)
+        try await client.send(get)  // connect outside the timed loop, as redis-benchmark does
+        let started = ContinuousClock.now
+        if pipeline == 1 {
+            for _ in 0..<requests { _ = try await client.send(get) }
+        } else {
+            for _ in 0..<(requests / pipeline) { _ = try await client.pipeline(batch) }
+        }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print(Int(Double(requests / pipeline * pipeline) / seconds))
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import RedisClient
+import TokenCentral
+
+struct RefreshCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refresh",
+        abstract: "Ask the workers for a new token, wait until one is stored, and print its generation.",
+        discussion: """
+            Publishes {"appid":...,"bad_token":...} on P:refresh and waits for the matching announcement on \
+            P:refreshed. With --bad-token the workers refresh only while that token is still the current one, \
+            so any number of reports cause one upstream call. Without it they honour one forced refresh per \
+            app per refresh.forced_cooldown (60 s by default): a second request within that time is ignored \
+            and this command times out.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The app, as configured in tokend.")
+    var appid: String
+
+    @Option(help: ArgumentHelp("The token WeChat rejected (errcode 40001 or 42001).", valueName: "token"))
+    var badToken: String?
+
+    @Option(help: "Seconds to wait for the new token.")
+    var timeout: Double = 30
+
+    func validate() throws {
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
+    func run() async throws {
+        let deployment = try connection.deployment()
+        if let apps = deployment.configuredApps, !apps.contains(where: { $0.appid == appid }) {
+            throw TokenctlError("\(appid) is not configured; the apps are \(apps.map(\.appid).joined(separator: ", "))")
+        }
+        try await deployment.redis.ping()  // an unreachable Redis fails now, not after the timeout
+        let request = self
+        guard let generation = try await withTimeout(.seconds(timeout), { try await request.requestAndWait(deployment) }) else {
+            let hint = badToken == nil
+                ? " (without --bad-token the workers apply a cooldown to forced refreshes)"
+                : "; see `tokenctl status` for the last error"
+            throw TokenctlError("no new token for \(appid) within \(Duration.seconds(timeout))\(hint)")
+        }
+        print(generation)
+    }
+
+    /// Subscribes first, so the announcement cannot slip by between the request and the wait.
+    private func requestAndWait(_ deployment: Deployment) async throws -> Int {
+        let keys = deployment.keys
+        var events = deployment.redis.subscribe(channels: [keys.refreshedChannel]).makeAsyncIterator()
+        guard await events.next() == .subscribed else { throw CancellationError() }
+        let before = try await deployment.redis.send("HGET", keys.meta(appid), "generation").integer ?? 0
+        let body = try JSONOutput.encode(ForcedRefreshRequestBody(appid: appid, badToken: badToken))
+        guard try await deployment.redis.publish(keys.refreshChannel, body) > 0 else {
+            throw TokenctlError("no tokend worker listens on \(keys.refreshChannel); is one running with this prefix?")
+        }
+        while let event = await events.next() {
+            if case .message(let message) = event, let announcement = RefreshAnnouncement(payload: message.payload),
+                announcement.appid == appid, announcement.generation > before
+            {
+                return announcement.generation
+            }
+        }
+        throw CancellationError()
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import RedisClient
+import TokenCentral
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "A live status table with the latest new-token announcements, until Ctrl-C or SIGTERM.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Seconds between repaints; a new token also repaints at once.")
+    var interval: Double = 1
+
+    @Option(help: "Stop after this many seconds. (default: run until Ctrl-C or SIGTERM)")
+    var duration: Double?
+
+    func validate() throws {
+        guard interval > 0, interval.isFinite else { throw ValidationError("--interval must be a positive number of seconds") }
+        if let duration, !(duration > 0 && duration.isFinite) {
+            throw ValidationError("--duration must be a positive number of seconds")
+        }
+    }
+
+    private enum Event: Sendable {
+        case repaint
+        case announced(RefreshAnnouncement, at: Date)
+        case stop
+    }
+
+    func run() async throws {
+        let deployment = try connection.deployment()
+        _ = try await deployment.statusRows(try await deployment.appIDs())  // unreachable Redis: fail now
+        var screen = WatchScreen(title: "tokenctl watch  \(deployment.redis.endpoint)  prefix \(deployment.keys.prefix)")
+        let (events, sink) = AsyncStream.makeStream(of: Event.self)
+        let (interval, duration) = (Duration.seconds(interval), duration.map(Duration.seconds))
+        await withTaskGroup { group in
+            group.addTask {
+                for await event in deployment.redis.subscribe(channels: [deployment.keys.refreshedChannel]) {
+                    if case .message(let message) = event, let announcement = RefreshAnnouncement(payload: message.payload) {
+                        sink.yield(.announced(announcement, at: Date()))
+                    }
+                }
+            }
+            group.addTask {
+                repeat { sink.yield(.repaint) } while (try? await Task.sleep(for: interval)) != nil
+            }
+            group.addTask {
+                await TerminationSignals.next()
+                sink.yield(.stop)
+            }
+            if let duration {
+                group.addTask {
+                    if (try? await Task.sleep(for: duration)) != nil { sink.yield(.stop) }
+                }
+            }
+            loop: for await event in events {
+                switch event {
+                case .stop: break loop
+                case .announced(let announcement, let date): screen.record(announcement, at: date)
+                case .repaint: break
+                }
+                let rows: Result<[StatusRow], RedisError>
+                do throws(RedisError) {
+                    rows = .success(try await deployment.statusRows(try await deployment.appIDs()))
+                } catch {
+                    rows = .failure(error)
+                }
+                FileHandle.standardOutput.write(Data(screen.frame(at: Date(), rows: rows).utf8))
+            }
+            group.cancelAll()
+        }
+    }
+}

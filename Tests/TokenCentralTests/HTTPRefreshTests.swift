@@ -1,0 +1,91 @@
+import HTTPTypes
+import HummingbirdTesting
+import TestSupport
+import Testing
+import TokenCentral
+import WeChatMock
+
+/// `POST /v1/apps/{appid}/refresh`.
+@Suite(.timeLimit(.minutes(1))) struct HTTPRefreshTests {
+    private let uri = "/v1/apps/\(HTTPTestWorker.appid)/refresh"
+
+    @Test func currentTokenAsBadTokenIsReplacedWithOneUpstreamCall() async throws {
+        try await HTTPTestWorker.run { [uri] worker in
+            let bad = try await worker.firstToken()
+            let calls = worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls
+            let response = try await worker.post(uri, body: #"{"bad_token":"\#(bad.token)"}"#)
+            #expect(response.status == .ok)
+            let reply = try response.reply()
+            #expect(reply.accessToken != nil && reply.accessToken != bad.token)
+            #expect(reply.generation == bad.generation + 1)
+            #expect(reply.refreshed == true)
+            #expect(worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls == calls + 1)
+        }
+    }
+
+    @Test func staleBadTokenReturnsCurrentTokenWithoutUpstreamCall() async throws {
+        try await HTTPTestWorker.run { [uri] worker in
+            let current = try await worker.firstToken()
+            let calls = worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls
+            let response = try await worker.post(uri, body: #"{"bad_token":"an-already-replaced-token"}"#)
+            #expect(response.status == .ok)
+            let reply = try response.reply()
+            #expect(reply.accessToken == current.token)
+            #expect(reply.refreshed == false)
+            // The refresher handles the request after the answer: wait until it has, then count.
+            try await waitUntil("the refresher deduplicated the request") {
+                try await worker.get("/metrics").text.contains(#"outcome="deduplicated""#)
+            }
+            #expect(worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls == calls)
+        }
+    }
+
+    @Test func withoutBadTokenFetchesANewToken() async throws {
+        try await HTTPTestWorker.run { [uri] worker in
+            let old = try await worker.firstToken()
+            let response = try await worker.post(uri)
+            #expect(response.status == .ok)
+            let reply = try response.reply()
+            #expect(reply.accessToken != old.token)
+            #expect(reply.refreshed == true)
+        }
+    }
+
+    @Test func withoutBadTokenWithinCooldownReturnsCurrentTokenAtOnce() async throws {
+        try await HTTPTestWorker.run { [uri] worker in
+            _ = try await worker.firstToken()
+            let first = try await worker.post(uri).reply()
+            let calls = worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls
+            let started = ContinuousClock.now
+            let second = try await worker.post(uri)
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(second.status == .ok)
+            let reply = try second.reply()
+            #expect(reply.accessToken == first.accessToken)
+            #expect(reply.refreshed == false)
+            try await waitUntil("the refresher applied the cooldown") {
+                try await worker.get("/metrics").text.contains(#"outcome="cooldown""#)
+            }
+            #expect(worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls == calls)
+        }
+    }
+
+    @Test func badTokenStillCurrentAtTheDeadlineIs504() async throws {
+        try await HTTPTestWorker.run { [uri] worker in
+            let bad = try await worker.firstToken()
+            worker.mock.inject(.hang(count: .max), appid: HTTPTestWorker.appid)
+            let response = try await worker.post(uri, body: #"{"bad_token":"\#(bad.token)"}"#)
+            #expect(response.status == .gatewayTimeout)
+            #expect(try response.reply().error == "refresh_timeout")
+            #expect(!response.text.contains(bad.token))
+        }
+    }
+
+    @Test func malformedBodyIs400() async throws {
+        try await HTTPTestWorker.run(refresher: false) { [uri] worker in
+            let response = try await worker.post(uri, body: #"{"bad_token": "#)
+            #expect(response.status == .badRequest)
+            #expect(try response.reply().error == "bad_request")
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import HTTPTypes
+import HummingbirdTesting
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import TestSupport
+import Testing
+import TokenCentral
+
+/// The HTTP API as one of the worker's services, on a real socket.
+@Suite(.timeLimit(.minutes(1))) struct HTTPServiceTests {
+    @Test func servicesServeTheAPIOnTheConfiguredPortUntilGracefulShutdown() async throws {
+        let port = try freeLoopbackPort()
+        try await HTTPTestWorker.withApplication(port: port) { application, _ in
+            try await testGracefulShutdown { trigger in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await ServiceGroup(configuration: .init(services: application.services, logger: application.logger)).run()
+                    }
+                    try await waitUntil("the worker answers /healthz on port \(port)") {
+                        let status = try? await TestClient.withClient(host: "127.0.0.1", port: port) { try await $0.get("/healthz").status }
+                        return status == .ok
+                    }
+                    trigger.triggerGracefulShutdown()
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
+    @Test func disabledHTTPLeavesOnlyTheRefresher() async throws {
+        try await HTTPTestWorker.withApplication { application, _ in
+            var configuration = application.configuration
+            configuration.http.enabled = false
+            let disabled = try TokendApplication(configuration: configuration, logger: application.logger)
+            #expect(disabled.services.count == 1)
+            #expect(application.services.count == 2)
+        }
+    }
+}

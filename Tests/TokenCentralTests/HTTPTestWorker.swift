@@ -1,0 +1,137 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import RedisClient
+import TestSupport
+import Testing
+import TokenCentral
+import WeChatMock
+
+/// One `tokend` worker whose HTTP API a test drives through HummingbirdTesting's router client, with a
+/// real Redis (own key prefix, deleted afterwards) and an in-process wechat-mock knowing `appid`.
+struct HTTPTestWorker: Sendable {
+    static let appid = "wxapp1"
+    static let secret = "secret1"
+    /// Short enough to check `expires_in` against; long enough that no scheduled refresh (due at about
+    /// three quarters of it) adds an upstream call while a test counts them.
+    static let tokenLifetime = 30
+
+    let application: TokendApplication
+    let mock: WeChatMock
+    let client: any TestClientProtocol
+
+    var store: TokenStore { application.store }
+
+    /// Runs `body` against a fresh worker. With `refresher`, the worker's refresher runs in a child task
+    /// (fetching a first token from the mock at once) and is cancelled when `body` returns.
+    static func run(
+        apiKey: String? = nil,
+        appSecret: String = secret,
+        refresher: Bool = true,
+        _ body: @escaping @Sendable (HTTPTestWorker) async throws -> Void
+    ) async throws {
+        try await withApplication(apiKey: apiKey, appSecret: appSecret) { application, mock in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if refresher { group.addTask { try await application.refresher.run() } }
+                defer { group.cancelAll() }
+                try await application.buildHTTPApplication().test(.router) { client in
+                    try await body(HTTPTestWorker(application: application, mock: mock, client: client))
+                }
+            }
+        }
+    }
+
+    /// Builds a worker for `appid` against a running mock, on its own key prefix, deleted when `body` returns.
+    static func withApplication(
+        apiKey: String? = nil,
+        appSecret: String = secret,
+        port: Int = 0,
+        _ body: (TokendApplication, WeChatMock) async throws -> Void
+    ) async throws {
+        let mock = try WeChatMock(configuration: WeChatMockConfiguration(
+            tokenLifetime: tokenLifetime, overlap: .seconds(1), apps: [appid: secret]))
+        try await withWeChatMockServer(mock) { mockURL in
+            var configuration = TokendConfiguration(workerID: "http-test", apps: [AppConfiguration(appid: appid, secret: Secret(appSecret))])
+            configuration.redis.url = try sharedRedisURL()
+            configuration.redis.keyPrefix = uniquePrefix("http")
+            configuration.upstream.wechatBaseURL = mockURL.absoluteString
+            configuration.upstream.timeout = .seconds(2)
+            configuration.http.port = port
+            configuration.http.apiKey = apiKey.map(Secret.init)
+            let application = try TokendApplication(
+                configuration: configuration, logger: Logger(label: "http-test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            do {
+                try await body(application, mock)
+            } catch {
+                try? await deleteKeys(withPrefix: application.store.keys.prefix, on: application.store.redis)
+                throw error
+            }
+            try await deleteKeys(withPrefix: application.store.keys.prefix, on: application.store.redis)
+        }
+    }
+
+    /// Waits for the refresher's first token.
+    func firstToken() async throws -> TokenRecord {
+        try await waitUntil("the refresher stored a token") { try await store.snapshot(Self.appid).status.record != nil }
+        return try #require(try await store.snapshot(Self.appid).status.record)
+    }
+
+    /// Stores a token as the refresher would, issued now, without an upstream call.
+    func seedToken(_ token: String) async throws {
+        let now = try await store.time().redisNow()
+        _ = try await store.write(
+            appid: Self.appid, token: token, issued: now...now, lifetimeMillis: Int64(Self.tokenLifetime) * 1000,
+            worker: "http-test", grant: .token)
+    }
+
+    func get(_ uri: String, bearer: String? = nil) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .get, headers: Self.headers(bearer: bearer))
+    }
+
+    func post(_ uri: String, body: String = "", bearer: String? = nil) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .post, headers: Self.headers(bearer: bearer), body: ByteBuffer(string: body))
+    }
+
+    private static func headers(bearer: String?) -> HTTPFields {
+        var headers = HTTPFields()
+        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+        return headers
+    }
+}
+
+/// The JSON bodies the API answers, every field optional so one type reads them all.
+struct HTTPReply: Decodable, Sendable {
+    struct App: Decodable, Sendable {
+        var appid: String
+        var reason: String
+        var lastError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case appid, reason, lastError = "last_error"
+        }
+    }
+
+    var status: String?
+    var apps: [App]?
+    var accessToken: String?
+    var expiresIn: Int?
+    var generation: Int?
+    var refreshed: Bool?
+    var error: String?
+    var message: String?
+
+    enum CodingKeys: String, CodingKey {
+        case status, apps, accessToken = "access_token", expiresIn = "expires_in", generation, refreshed, error, message
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    func reply() throws -> HTTPReply {
+        try JSONDecoder().decode(HTTPReply.self, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,527 @@
+import Foundation
+import Testing
+
+@testable import TokenCentral
+
+/// `tokend.yaml` plus `TOKEND_*` overrides → a validated `TokendConfiguration`, or a `ConfigError` naming
+/// the file and the field. Parsing takes the text and an environment dictionary: nothing global is read.
+@Suite struct TokendConfigurationTests {
+    private let file = "/etc/tokend/tokend.yaml"
+    private let secret = "s3cr3t-AppSecret-7f9c2b"
+    private let appid = "wx1234567890abcdef"
+    private var environment: [String: String] { ["WX_SECRET": self.secret] }
+
+    /// One app, its secret in `WX_SECRET`: the smallest valid file.
+    private var apps: String {
+        """
+        apps:
+          - appid: \(self.appid)
+            secret_env: WX_SECRET
+        """
+    }
+
+    /// Every field of the file set to a value other than its default.
+    private var everyField: String {
+        """
+        redis:
+          url: redis://10.0.0.5:6380/2
+          key_prefix: tc
+          pool_size: 8
+          command_timeout: 3s
+        upstream:
+          wechat_base_url: http://127.0.0.1:9000/
+          wecom_base_url: http://127.0.0.1:9001
+          timeout: 4s
+        worker:
+          id: worker-7
+        refresh:
+          ahead: 5m
+          lock_ttl: 20s
+          check_interval: 2s
+          retry_initial: 500ms
+          retry_maximum: 30s
+          config_error_retry: 10m
+          forced_cooldown: 45s
+          stable_force_daily_limit: 5
+        http:
+          enabled: false
+          host: 0.0.0.0
+          port: 9090
+          api_key_env: TOKEND_TEST_API_KEY
+        apps:
+          - appid: \(self.appid)
+            grant: stable_token
+            secret_env: WX_SECRET
+          - appid: ww1234-1000002
+            grant: wecom
+            corpid: ww1234
+            agentid: "1000002"
+            secret_env: WX_SECRET
+        """
+    }
+
+    /// The secret of the apps plus the API key `everyField` names.
+    private var everyFieldEnvironment: [String: String] { ["WX_SECRET": self.secret, "TOKEND_TEST_API_KEY": "api-key"] }
+
+    private func parse(
+        _ yaml: String, file: String? = nil, environment: [String: String]? = nil, resolvingSecrets: Bool = true
+    ) throws(ConfigError) -> TokendConfiguration {
+        try TokendConfiguration.parse(
+            yaml: yaml, file: file ?? self.file, environment: environment ?? self.environment, resolvingSecrets: resolvingSecrets)
+    }
+
+    /// The error parsing fails with, or nil when it succeeds.
+    private func failure(
+        _ yaml: String, file: String? = nil, environment: [String: String]? = nil, resolvingSecrets: Bool = true
+    ) -> ConfigError? {
+        do {
+            _ = try self.parse(yaml, file: file, environment: environment, resolvingSecrets: resolvingSecrets)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// `refresh.<key>: <value>` followed by the apps.
+    private func refresh(_ key: String, _ value: String) -> String {
+        "refresh:\n  \(key): \(value)\n" + self.apps
+    }
+
+    /// A fresh directory for secret files, removed afterwards.
+    private func withDirectory(_ body: (URL) throws -> Void) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try body(directory)
+    }
+
+    // MARK: defaults
+
+    @Test func defaultsApplyToEverythingTheFileLeavesOut() throws {
+        let configuration = try self.parse(self.apps)
+        #expect(configuration.redis.url == "redis://127.0.0.1:6379/0")
+        #expect(configuration.redis.keyPrefix == "wechat")
+        #expect(configuration.redis.poolSize == 4)
+        #expect(configuration.redis.commandTimeout == .seconds(2))
+        #expect(configuration.upstream.wechatBaseURL == "https://api.weixin.qq.com")
+        #expect(configuration.upstream.wecomBaseURL == "https://qyapi.weixin.qq.com")
+        #expect(configuration.upstream.timeout == .seconds(10))
+        #expect(configuration.refresh.ahead == .seconds(300))
+        #expect(configuration.refresh.lockTTL == .seconds(30))
+        #expect(configuration.refresh.checkInterval == .seconds(5))
+        #expect(configuration.refresh.retryInitial == .seconds(1))
+        #expect(configuration.refresh.retryMaximum == .seconds(60))
+        #expect(configuration.refresh.configErrorRetry == .seconds(300))
+        #expect(configuration.refresh.forcedCooldown == .seconds(60))
+        #expect(configuration.refresh.stableForceDailyLimit == 20)
+        #expect(configuration.http.enabled)
+        #expect(configuration.http.host == "127.0.0.1")
+        #expect(configuration.http.port == 8080)
+        #expect(configuration.http.apiKey == nil)
+    }
+
+    @Test func workerIDDefaultsToHostnameAndPID() throws {
+        let workerID = try self.parse(self.apps).workerID
+        #expect(workerID.hasSuffix("-\(getpid())") && workerID.count > "-\(getpid())".count)
+    }
+
+    @Test func appDefaultsToTheTokenGrant() throws {
+        #expect(try self.parse(self.apps).apps == [AppConfiguration(appid: self.appid, grant: .token, secret: Secret(self.secret))])
+    }
+
+    // MARK: every field from the file
+
+    @Test func redisSectionIsReadFromTheFile() throws {
+        let redis = try self.parse(self.everyField, environment: self.everyFieldEnvironment).redis
+        #expect(redis.url == "redis://10.0.0.5:6380/2")
+        #expect(redis.keyPrefix == "tc")
+        #expect(redis.poolSize == 8)
+        #expect(redis.commandTimeout == .seconds(3))
+    }
+
+    @Test func upstreamSectionIsReadFromTheFileWithoutTrailingSlash() throws {
+        let upstream = try self.parse(self.everyField, environment: self.everyFieldEnvironment).upstream
+        #expect(upstream.wechatBaseURL == "http://127.0.0.1:9000")
+        #expect(upstream.wecomBaseURL == "http://127.0.0.1:9001")
+        #expect(upstream.timeout == .seconds(4))
+    }
+
+    @Test func workerIDIsReadFromTheFile() throws {
+        let configuration = try self.parse(self.everyField, environment: self.everyFieldEnvironment)
+        #expect(configuration.workerID == "worker-7")
+    }
+
+    @Test func refreshSectionIsReadFromTheFile() throws {
+        let refresh = try self.parse(self.everyField, environment: self.everyFieldEnvironment).refresh
+        #expect(refresh.ahead == .seconds(300))
+        #expect(refresh.lockTTL == .seconds(20))
+        #expect(refresh.checkInterval == .seconds(2))
+        #expect(refresh.retryInitial == .milliseconds(500))
+        #expect(refresh.retryMaximum == .seconds(30))
+        #expect(refresh.configErrorRetry == .seconds(600))
+        #expect(refresh.forcedCooldown == .seconds(45))
+        #expect(refresh.stableForceDailyLimit == 5)
+    }
+
+    @Test func httpSectionIsReadFromTheFile() throws {
+        let http = try self.parse(self.everyField, environment: self.everyFieldEnvironment).http
+        #expect(!http.enabled)
+        #expect(http.host == "0.0.0.0")
+        #expect(http.port == 9090)
+        #expect(http.apiKey == Secret("api-key"))
+    }
+
+    @Test func appsAreReadFromTheFile() throws {
+        let apps = try self.parse(self.everyField, environment: self.everyFieldEnvironment).apps
+        #expect(apps == [
+            AppConfiguration(appid: self.appid, grant: .stableToken, secret: Secret(self.secret)),
+            AppConfiguration(appid: "ww1234-1000002", grant: .wecom, secret: Secret(self.secret), corpid: "ww1234", agentid: "1000002"),
+        ])
+    }
+
+    // MARK: environment overrides
+
+    @Test func redisURLFromTheEnvironmentOverridesTheFile() throws {
+        let configuration = try self.parse(
+            "redis:\n  url: redis://10.0.0.5:6380/2\n" + self.apps,
+            environment: self.environment.merging(["TOKEND_REDIS_URL": "redis://10.0.0.9:6379/3"]) { $1 })
+        #expect(configuration.redis.url == "redis://10.0.0.9:6379/3")
+    }
+
+    @Test func refreshAheadFromTheEnvironmentOverridesTheFile() throws {
+        let configuration = try self.parse(
+            self.refresh("ahead", "5m"), environment: self.environment.merging(["TOKEND_REFRESH_AHEAD": "90s"]) { $1 })
+        #expect(configuration.refresh.ahead == .seconds(90))
+    }
+
+    @Test func multiWordKeyFromTheEnvironmentOverridesTheDefault() throws {
+        let configuration = try self.parse(self.apps, environment: self.environment.merging(["TOKEND_REFRESH_LOCK_TTL": "12s"]) { $1 })
+        #expect(configuration.refresh.lockTTL == .seconds(12))
+    }
+
+    @Test func workerIDFromTheEnvironmentOverridesTheDefault() throws {
+        let configuration = try self.parse(self.apps, environment: self.environment.merging(["TOKEND_WORKER_ID": "pod-3"]) { $1 })
+        #expect(configuration.workerID == "pod-3")
+    }
+
+    @Test func integerFromTheEnvironmentOverridesTheFile() throws {
+        let configuration = try self.parse(
+            "http:\n  port: 9090\n" + self.apps, environment: self.environment.merging(["TOKEND_HTTP_PORT": "9191"]) { $1 })
+        #expect(configuration.http.port == 9191)
+    }
+
+    @Test func booleanFromTheEnvironmentOverridesTheFile() throws {
+        let configuration = try self.parse(
+            "http:\n  enabled: true\n" + self.apps, environment: self.environment.merging(["TOKEND_HTTP_ENABLED": "false"]) { $1 })
+        #expect(!configuration.http.enabled)
+    }
+
+    @Test func apiKeyEnvFromTheEnvironmentOverridesTheFile() throws {
+        let environment = self.environment.merging([
+            "TOKEND_HTTP_API_KEY_ENV": "OTHER_KEY", "OTHER_KEY": "other-key", "TOKEND_TEST_API_KEY": "file-key",
+        ]) { $1 }
+        let configuration = try self.parse("http:\n  api_key_env: TOKEND_TEST_API_KEY\n" + self.apps, environment: environment)
+        #expect(configuration.http.apiKey == Secret("other-key"))
+    }
+
+    @Test func nonIntegerFromTheEnvironmentNamesTheVariable() throws {
+        let error = try #require(self.failure(self.apps, environment: self.environment.merging(["TOKEND_HTTP_PORT": "eighty"]) { $1 }))
+        #expect(error.field == "http.port")
+        #expect(error.message.contains("TOKEND_HTTP_PORT"))
+    }
+
+    @Test func badDurationFromTheEnvironmentNamesTheVariable() throws {
+        let error = try #require(self.failure(self.apps, environment: self.environment.merging(["TOKEND_REFRESH_AHEAD": "soon"]) { $1 }))
+        #expect(error.field == "refresh.ahead")
+        #expect(error.message.contains("TOKEND_REFRESH_AHEAD"))
+    }
+
+    @Test func nonBooleanFromTheEnvironmentNamesTheVariable() throws {
+        let error = try #require(self.failure(self.apps, environment: self.environment.merging(["TOKEND_HTTP_ENABLED": "maybe"]) { $1 }))
+        #expect(error.field == "http.enabled")
+        #expect(error.message.contains("TOKEND_HTTP_ENABLED"))
+    }
+
+    // MARK: durations
+
+    @Test(arguments: [
+        ("300", Duration.seconds(300)),
+        ("1.5", .milliseconds(1500)),
+        ("300s", .seconds(300)),
+        ("5m", .seconds(300)),
+        ("1500ms", .milliseconds(1500)),
+        ("2h", .seconds(7200)),
+        ("\"300\"", .seconds(300)),
+    ])
+    func durationIsReadFromTheFileAsSecondsOrWithAUnit(text: String, expected: Duration) throws {
+        #expect(try self.parse(self.refresh("ahead", text)).refresh.ahead == expected)
+    }
+
+    @Test(arguments: [
+        ("300", Duration.seconds(300)),
+        ("1.5", .milliseconds(1500)),
+        ("300s", .seconds(300)),
+        ("5m", .seconds(300)),
+        ("1500ms", .milliseconds(1500)),
+    ])
+    func durationIsReadFromTheEnvironmentAsSecondsOrWithAUnit(text: String, expected: Duration) throws {
+        let configuration = try self.parse(self.apps, environment: self.environment.merging(["TOKEND_REFRESH_AHEAD": text]) { $1 })
+        #expect(configuration.refresh.ahead == expected)
+    }
+
+    @Test(arguments: ["soon", "0", "-5", "0s", "5 minutes", "5d", "\"\""])
+    func badDurationInTheFileNamesTheField(text: String) throws {
+        let error = try #require(self.failure(self.refresh("lock_ttl", text)))
+        #expect(error.file == self.file)
+        #expect(error.field == "refresh.lock_ttl")
+    }
+
+    @Test func durationThatRoundsToZeroMillisecondsIsRejected() {
+        // A zero retry_initial would trip Backoff's precondition at the first failure: reject it at startup.
+        #expect(DurationValue.parse("0.4ms") == nil)
+        #expect(self.failure(self.refresh("retry_initial", "0.4ms"))?.field == "refresh.retry_initial")
+    }
+
+    @Test func hugeDurationIsAConfigErrorNotACrash() {
+        #expect(throws: ConfigError.self) {
+            try TokendConfiguration.parse(
+                yaml: "refresh:\n  ahead: 1e20\napps:\n  - appid: wx1\n    secret_env: WX_SECRET\n",
+                file: "/etc/tokend/tokend.yaml", environment: ["WX_SECRET": "s"])
+        }
+    }
+
+    // MARK: errors name the file and the field
+
+    @Test func unknownKeyIsRejectedByName() throws {
+        let error = try #require(self.failure(self.refresh("ahed", "300s")))
+        #expect(error.file == self.file)
+        #expect(error.field == "refresh.ahed")
+        #expect(error.description.hasPrefix("\(self.file): refresh.ahed: "))
+    }
+
+    @Test func unknownTopLevelKeyIsRejectedByName() throws {
+        let error = try #require(self.failure("refersh:\n  ahead: 300s\n" + self.apps))
+        #expect(error.field == "refersh")
+    }
+
+    @Test func unknownAppKeyIsRejectedWithItsIndex() throws {
+        let error = try #require(self.failure("apps:\n  - appid: wx1\n    secret: plain-text\n"))
+        #expect(error.field == "apps[0].secret")
+    }
+
+    @Test func invalidYAMLNamesTheFile() throws {
+        let error = try #require(self.failure("redis: [unclosed\n" + self.apps))
+        #expect(error.file == self.file)
+        #expect(error.field == nil)
+    }
+
+    @Test func wrongTypeNamesTheField() throws {
+        let error = try #require(self.failure("redis:\n  pool_size: many\n" + self.apps))
+        #expect(error.field == "redis.pool_size")
+    }
+
+    @Test func unknownGrantNamesTheAppField() throws {
+        let error = try #require(self.failure("apps:\n  - appid: wx1\n    grant: client_credential\n    secret_env: WX_SECRET\n"))
+        #expect(error.field == "apps[0].grant")
+    }
+
+    @Test(arguments: ["http://127.0.0.1:6379", "redis://", "redis://host:port", "redis://host:6379/db"])
+    func invalidRedisURLNamesTheField(url: String) throws {
+        let error = try #require(self.failure("redis:\n  url: \"\(url)\"\n" + self.apps))
+        #expect(error.field == "redis.url")
+    }
+
+    @Test func invalidRedisURLFromTheEnvironmentNamesTheField() throws {
+        let error = try #require(self.failure(self.apps, environment: self.environment.merging(["TOKEND_REDIS_URL": "localhost"]) { $1 }))
+        #expect(error.field == "redis.url")
+    }
+
+    @Test func poolSizeOutOfRangeNamesTheField() throws {
+        let error = try #require(self.failure("redis:\n  pool_size: 0\n" + self.apps))
+        #expect(error.field == "redis.pool_size")
+    }
+
+    @Test func nonHTTPBaseURLNamesTheField() throws {
+        let error = try #require(self.failure("upstream:\n  wechat_base_url: ftp://api.weixin.qq.com\n" + self.apps))
+        #expect(error.field == "upstream.wechat_base_url")
+    }
+
+    @Test func retryMaximumShorterThanRetryInitialNamesTheMaximum() throws {
+        let error = try #require(self.failure("refresh:\n  retry_initial: 10s\n  retry_maximum: 5s\n" + self.apps))
+        #expect(error.field == "refresh.retry_maximum")
+    }
+
+    @Test(arguments: ["", "apps: []\n"])
+    func noAppsIsAnError(yaml: String) throws {
+        let error = try #require(self.failure(yaml))
+        #expect(error.file == self.file)
+        #expect(error.field == "apps")
+    }
+
+    @Test func duplicateAppIDNamesTheSecondEntry() throws {
+        let error = try #require(self.failure(self.apps + "\n  - appid: \(self.appid)\n    secret_env: WX_SECRET\n"))
+        #expect(error.field == "apps[1].appid")
+        #expect(error.message.contains(self.appid))
+    }
+
+    @Test(arguments: ["\"\"", "\"wx 1\"", "wx1/../x", "\"wx1;\""])
+    func invalidAppIDNamesTheField(appid: String) throws {
+        let error = try #require(self.failure("apps:\n  - appid: \(appid)\n    secret_env: WX_SECRET\n"))
+        #expect(error.field == "apps[0].appid")
+    }
+
+    @Test func weComAppWithoutCorpIDNamesTheField() throws {
+        let error = try #require(self.failure("apps:\n  - appid: ww1-1000002\n    grant: wecom\n    secret_env: WX_SECRET\n"))
+        #expect(error.field == "apps[0].corpid")
+    }
+
+    // MARK: secrets
+
+    @Test func unsetSecretEnvNamesTheFieldAndTheVariable() throws {
+        let error = try #require(self.failure(self.apps, environment: [:]))
+        #expect(error.field == "apps[0].secret_env")
+        #expect(error.message.contains("WX_SECRET"))
+    }
+
+    @Test func emptySecretEnvIsAnError() throws {
+        let error = try #require(self.failure(self.apps, environment: ["WX_SECRET": ""]))
+        #expect(error.field == "apps[0].secret_env")
+    }
+
+    @Test func appWithoutASecretNamesBothSettings() throws {
+        let error = try #require(self.failure("apps:\n  - appid: wx1\n"))
+        #expect(error.field == "apps[0].secret_env")
+        #expect(error.message.contains("apps[0].secret_file"))
+    }
+
+    @Test func bothSecretEnvAndSecretFileIsAnError() throws {
+        let error = try #require(self.failure("apps:\n  - appid: wx1\n    secret_env: WX_SECRET\n    secret_file: /run/secrets/wx1\n"))
+        #expect(error.field == "apps[0].secret_env")
+        #expect(error.message.contains("apps[0].secret_file"))
+    }
+
+    @Test func secretFileIsReadAndTrimmed() throws {
+        try self.withDirectory { directory in
+            let path = directory.appendingPathComponent("wx1.secret").path
+            try Data("  file-secret\n".utf8).write(to: URL(fileURLWithPath: path))
+            let apps = try self.parse("apps:\n  - appid: wx1\n    secret_file: \(path)\n").apps
+            #expect(apps.first?.secret == Secret("file-secret"))
+        }
+    }
+
+    @Test func relativeSecretFileIsResolvedAgainstTheConfigurationFile() throws {
+        try self.withDirectory { directory in
+            try Data("relative-secret".utf8).write(to: directory.appendingPathComponent("wx1.secret"))
+            let apps = try self.parse(
+                "apps:\n  - appid: wx1\n    secret_file: wx1.secret\n", file: directory.appendingPathComponent("tokend.yaml").path
+            ).apps
+            #expect(apps.first?.secret == Secret("relative-secret"))
+        }
+    }
+
+    @Test func missingSecretFileNamesTheField() throws {
+        try self.withDirectory { directory in
+            let path = directory.appendingPathComponent("absent.secret").path
+            let error = try #require(self.failure("apps:\n  - appid: wx1\n    secret_file: \(path)\n"))
+            #expect(error.field == "apps[0].secret_file")
+            #expect(error.message.contains(path))
+        }
+    }
+
+    @Test func blankSecretFileNamesTheField() throws {
+        try self.withDirectory { directory in
+            let path = directory.appendingPathComponent("blank.secret").path
+            try Data(" \n\n".utf8).write(to: URL(fileURLWithPath: path))
+            let error = try #require(self.failure("apps:\n  - appid: wx1\n    secret_file: \(path)\n"))
+            #expect(error.field == "apps[0].secret_file")
+        }
+    }
+
+    @Test func apiKeyIsReadFromTheNamedVariable() throws {
+        let configuration = try self.parse(
+            "http:\n  api_key_env: TOKEND_TEST_API_KEY\n" + self.apps,
+            environment: self.environment.merging(["TOKEND_TEST_API_KEY": "api-key"]) { $1 })
+        #expect(configuration.http.apiKey == Secret("api-key"))
+    }
+
+    @Test func unsetAPIKeyEnvNamesTheField() throws {
+        let error = try #require(self.failure("http:\n  api_key_env: TOKEND_TEST_API_KEY\n" + self.apps))
+        #expect(error.field == "http.api_key_env")
+        #expect(error.message.contains("TOKEND_TEST_API_KEY"))
+    }
+
+    @Test func notResolvingSecretsSkipsUnsetVariablesAndMissingFiles() throws {
+        let yaml = """
+            http:
+              api_key_env: TOKEND_TEST_API_KEY
+            apps:
+              - appid: wx1
+                secret_env: WX_SECRET
+              - appid: wx2
+                secret_file: /nonexistent/tokend/wx2.secret
+            """
+        let configuration = try self.parse(yaml, environment: [:], resolvingSecrets: false)
+        #expect(configuration.apps.map(\.secret) == [Secret(""), Secret("")])
+        #expect(configuration.http.apiKey == Secret(""))
+    }
+
+    @Test func notResolvingSecretsNeverReadsTheSecretValue() throws {
+        let configuration = try self.parse(self.apps, resolvingSecrets: false)
+        #expect(configuration.apps.first?.secret == Secret(""))
+    }
+
+    @Test func notResolvingSecretsStillValidatesTheRest() throws {
+        let error = try #require(self.failure(self.apps + "\n  - appid: \(self.appid)\n    secret_env: WX_SECRET\n", resolvingSecrets: false))
+        #expect(error.field == "apps[1].appid")
+    }
+
+    // MARK: secrets never shown
+
+    @Test func secretPrintsRedacted() {
+        let secret = Secret(self.secret)
+        #expect("\(secret)" == "<redacted>")
+        #expect(String(reflecting: secret) == "<redacted>")
+    }
+
+    @Test func appConfigurationPrintsItsSecretRedacted() {
+        let app = AppConfiguration(appid: "wx1", secret: Secret(self.secret))
+        #expect(!"\(app)".contains(self.secret))
+        #expect(!String(reflecting: app).contains(self.secret))
+    }
+
+    @Test(arguments: [
+        "apps:\n  - appid: wx1\n    secret_env: WX_SECRET\n  - appid: wx1\n    secret_env: WX_SECRET\n",
+        "apps:\n  - appid: ww1\n    grant: wecom\n    secret_env: WX_SECRET\n",
+        "refresh:\n  ahead: soon\napps:\n  - appid: wx1\n    secret_env: WX_SECRET\n",
+        "refresh:\n  ahed: 1s\napps:\n  - appid: wx1\n    secret_env: WX_SECRET\n",
+        "apps:\n  - appid: wx1\n    secret_env: WX_SECRET\n    secret_file: /run/secrets/wx1\n",
+        "apps:\n  - appid: wx1\n    secret_env: WX_SECRET\n  - appid: wx2\n    secret_env: UNSET_SECRET\n",
+        "http:\n  api_key_env: UNSET_KEY\napps:\n  - appid: wx1\n    secret_env: WX_SECRET\n",
+    ])
+    func errorNeverContainsTheSecretValue(yaml: String) throws {
+        let error = try #require(self.failure(yaml))
+        #expect(!error.description.contains(self.secret))
+    }
+
+    @Test func errorAfterReadingASecretFileNeverContainsItsContent() throws {
+        try self.withDirectory { directory in
+            let path = directory.appendingPathComponent("wx1.secret").path
+            try Data(self.secret.utf8).write(to: URL(fileURLWithPath: path))
+            let error = try #require(self.failure("apps:\n  - appid: wx1\n    secret_file: \(path)\n  - appid: wx1\n    secret_file: \(path)\n"))
+            #expect(!error.description.contains(self.secret))
+        }
+    }
+
+    @Test(arguments: ["rediss://:hunter2@cache.internal:6380", "redis://:hunter2@cache.internal:port", "redis://hunter2@:6379"])
+    func invalidRedisURLErrorHidesItsPassword(url: String) throws {
+        let error = try #require(self.failure(self.apps, environment: self.environment.merging(["TOKEND_REDIS_URL": url]) { $1 }))
+        #expect(error.field == "redis.url")
+        #expect(!error.description.contains("hunter2"))
+    }
+
+    @Test(arguments: ["redis:/:hunter2@cache.internal:6379", "redis//:hunter2@cache.internal:6379"])
+    func invalidRedisURLWithoutSchemeSeparatorHidesItsPassword(url: String) throws {
+        let error = try #require(self.failure(self.apps, environment: self.environment.merging(["TOKEND_REDIS_URL": url]) { $1 }))
+        #expect(!error.description.contains("hunter2"))
+    }
+}

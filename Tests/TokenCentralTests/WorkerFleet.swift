@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import Prometheus
+import RedisClient
+import TestSupport
+import TokenCentral
+import WeChatMock
+
+/// A test deployment: an in-process wechat-mock and N tokend workers (in-process) on one Redis and
+/// one key prefix. Workers run in a task group that is cancelled when the body returns.
+struct WorkerFleet {
+    var mock: WeChatMock
+    var mockURL: URL
+    var redisURL: String
+    var prefix: String
+    var store: TokenStore
+
+    /// Short timings so tests exercise the real algorithm over seconds instead of hours.
+    static func configuration(worker: String, apps: [AppConfiguration], redisURL: String, prefix: String, mockURL: URL)
+        -> TokendConfiguration
+    {
+        var configuration = TokendConfiguration(workerID: worker, apps: apps)
+        configuration.redis.url = redisURL
+        configuration.redis.keyPrefix = prefix
+        configuration.upstream.wechatBaseURL = mockURL.absoluteString
+        configuration.upstream.wecomBaseURL = mockURL.absoluteString
+        configuration.upstream.timeout = .seconds(2)
+        configuration.refresh.checkInterval = .milliseconds(200)
+        configuration.refresh.retryInitial = .milliseconds(100)
+        configuration.refresh.retryMaximum = .seconds(2)
+        configuration.refresh.configErrorRetry = .seconds(60)
+        configuration.refresh.forcedCooldown = .seconds(2)
+        configuration.http.enabled = false
+        return configuration
+    }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        return logger
+    }()
+
+    /// Runs `body` with a mock serving `mockConfiguration` and `workers` workers for `apps`.
+    static func run(
+        workers: Int,
+        apps: [AppConfiguration],
+        mock mockConfiguration: WeChatMockConfiguration,
+        redisURL: String? = nil,
+        _ body: (WorkerFleet, [TokendApplication]) async throws -> Void
+    ) async throws {
+        let mock = try WeChatMock(configuration: mockConfiguration)
+        let redisURL = try redisURL ?? sharedRedisURL()
+        let prefix = uniquePrefix("fleet")
+        try await withWeChatMockServer(mock) { mockURL in
+            let applications = try (0..<workers).map { index in
+                try TokendApplication(
+                    configuration: configuration(worker: "worker-\(index)", apps: apps, redisURL: redisURL, prefix: prefix, mockURL: mockURL),
+                    logger: logger)
+            }
+            let fleet = WorkerFleet(
+                mock: mock, mockURL: mockURL, redisURL: redisURL, prefix: prefix,
+                store: TokenStore(redis: try RedisClient(url: redisURL), keys: TokenKeys(prefix: prefix)))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for application in applications {
+                    group.addTask { try await application.refresher.run() }
+                }
+                do {
+                    try await body(fleet, applications)
+                } catch {
+                    group.cancelAll()
+                    try? await deleteKeys(withPrefix: prefix, on: fleet.store.redis)
+                    throw error
+                }
+                group.cancelAll()
+            }
+            try await deleteKeys(withPrefix: prefix, on: fleet.store.redis)
+        }
+    }
+
+    func record(_ appid: String) async throws -> TokenRecord? {
+        try await store.snapshot(appid).status.record
+    }
+
+    func status(_ appid: String) async throws -> AppStatus {
+        try await store.snapshot(appid).status
+    }
+
+    func generation(_ appid: String) async throws -> Int {
+        try await record(appid)?.generation ?? 0
+    }
+
+    func currentToken(_ appid: String) async throws -> String? {
+        try await store.redis.get(store.keys.accessToken(appid)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func waitForGeneration(_ appid: String, atLeast generation: Int, timeout: Duration = .seconds(20)) async throws {
+        try await waitUntil("\(appid) reaches generation \(generation)", timeout: timeout) {
+            try await self.generation(appid) >= generation
+        }
+    }
+}
+
+/// A business server's view: reads the token like any reader and validates it against the mock,
+/// counting answers WeChat would reject. Runs until cancelled.
+actor ReaderProbe {
+    private(set) var reads = 0
+    private(set) var rejected: [String] = []
+
+    func run(fleet: WorkerFleet, appid: String) async {
+        while !Task.isCancelled {
+            if let token = try? await fleet.currentToken(appid) {
+                reads += 1
+                let result = fleet.mock.validate(token: token)
+                if result != .ok { rejected.append("\(result)") }
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+extension AppConfiguration {
+    static func app(_ appid: String, secret: String) -> AppConfiguration {
+        AppConfiguration(appid: appid, grant: .token, secret: Secret(secret))
+    }
+}
+
+extension WorkerFleet {
+    /// Starts `count` more workers configured like `template` for the duration of `body`.
+    static func runMore(_ count: Int, like template: TokendApplication, fleet: WorkerFleet,
+                        _ body: ([TokendApplication]) async throws -> Void) async throws
+    {
+        let newcomers = try (0..<count).map { index in
+            var configuration = template.configuration
+            configuration.workerID = "newcomer-\(index)"
+            return try TokendApplication(configuration: configuration, logger: logger)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for newcomer in newcomers {
+                group.addTask { try await newcomer.refresher.run() }
+            }
+            try await body(newcomers)
+            group.cancelAll()
+        }
+    }
+}
+
+extension TokendApplication {
+    func renderedMetrics() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

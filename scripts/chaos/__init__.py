@@ -1,0 +1,1 @@
+"""The TokenCentral chaos suite (driven by scripts/chaos.py): private processes, observers, scenarios, report."""

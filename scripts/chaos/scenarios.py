@@ -1,0 +1,614 @@
+"""The scenarios. Each one builds its world with `ctx.harness(...)`, does its damage, calls `finish()` and
+judges the figures; a scenario fails with every reason that applies, never just the first.
+
+Timing with the default 8 s tokens: refreshed 2 s (lifetime/4) + up to 0.2 s jitter before expiry, so a new
+token every ~6 s; lease TTL 0.67 s (a third of 2 s); a superseded token keeps working `overlap` = 2.5 s.
+"""
+
+import json
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import redis
+
+from .harness import Harness
+from .procs import HarnessError
+
+APP = "wxchaos00000000001"
+
+
+@dataclass
+class Result:
+    name: str
+    title: str
+    passed: bool = False
+    reasons: list = field(default_factory=list)  # why it failed
+    notes: list = field(default_factory=list)  # what happened, scenario-specific figures
+    figures: object = None
+    allowed_excess: int = 0
+    elapsed_s: float = 0.0
+    workdir: str = None
+    description: str = ""
+
+    def fail(self, reason):
+        self.reasons.append(reason)
+
+    def note(self, text):
+        self.notes.append(text)
+
+
+class Context:
+    def __init__(self, suite, result, short):
+        self.suite = suite
+        self.result = result
+        self.short = short
+        self.harnesses = []
+
+    def harness(self, name, apps, **options):
+        harness = Harness(self.suite, name, apps, **options)
+        self.harnesses.append(harness)
+        harness.start()
+        return harness
+
+
+# Shared judgement
+
+
+def judge(res, h, fig, *, allowed_excess=0, windows=(), max_gap_s=0.0, apps=None):
+    """The common pass criteria: no reader rejection outside `windows`, upstream calls within the allowance,
+    no time without a key beyond `max_gap_s` (per gap), generations never going back."""
+    res.figures = fig
+    res.allowed_excess = allowed_excess
+    apps = apps if apps is not None else h.apps
+    outside = [r for r in fig.readers.rejections if not any(start <= r[0] <= end for start, end in windows)]
+    if outside:
+        first = outside[0][0] - h.t_start
+        last = outside[-1][0] - h.t_start
+        kinds = sorted({r[2] for r in outside})
+        res.fail(f"{len(outside)} reader request(s) got {'/'.join(map(str, kinds))} "
+                 f"{'outside the window the scenario forces ' if windows else ''}"
+                 f"(from +{first:.2f} s to +{last:.2f} s)")
+    excess = sum(fig.per_app[a].excess for a in apps)
+    if excess > allowed_excess:
+        worst = sorted((fig.per_app[a] for a in apps), key=lambda f: -f.excess)[:3]
+        detail = ", ".join(f"{f.appid}: {f.calls} calls for {f.needed} tokens" for f in worst if f.excess > 0)
+        res.fail(f"{excess} upstream call(s) beyond one per token, {allowed_excess} allowed ({detail})")
+    no_token, gapped, regressed, returned = [], [], [], []
+    for appid in apps:
+        f = fig.per_app[appid]
+        if not f.has_token:
+            no_token.append(appid)
+        long_gaps = [(s, e) for s, e, _ in f.gaps if e - s > max_gap_s + 1e-9]
+        if long_gaps:
+            gapped.append((appid, max(long_gaps, key=lambda g: g[1] - g[0]), sum(e - s for s, e in long_gaps)))
+        if not f.monotonic:
+            regressed.append((appid, h.sampler.tracks[appid].regressions[0]))
+        if f.returned_tokens:
+            returned.append((appid, f.returned_tokens))
+    if no_token:
+        res.fail(f"{len(no_token)} app(s) never got a token ({', '.join(no_token[:3])})")
+    if gapped:
+        appid, (s, e), _ = max(gapped, key=lambda g: g[1][1] - g[1][0])
+        where = f"{appid}: {e - s:.2f} s from +{s - h.t_start:.2f} s"
+        if len(gapped) == 1:
+            res.fail(f"token key missing for longer than {max_gap_s:.2f} s ({where})")
+        else:
+            total = sum(g[2] for g in gapped)
+            res.fail(f"token key missing for longer than {max_gap_s:.2f} s in {len(gapped)} apps, "
+                     f"{total:.1f} app-seconds in all (longest {where})")
+    if regressed:
+        appid, (t, before, after) = regressed[0]
+        res.fail(f"generation went back in {len(regressed)} app(s): {appid} from {before} to {after} at "
+                 f"+{t - h.t_start:.2f} s (docs/redis-contract.md: 'never goes back')")
+    if returned:
+        res.fail(f"an older token came back into Redis in {len(returned)} app(s) ({returned[0][0]}: "
+                 f"{returned[0][1]} time(s))")
+
+
+def wait_call_in_flight(h, appid, base_calls, timeout):
+    """Waits until the mock has counted a token call beyond `base_calls` (the call has started)."""
+    return h.wait_for(lambda: h.admin.token_calls(appid) > base_calls, timeout, step=0.003)
+
+
+def cycle_s(h):
+    return h.lifetime - h.effective_ahead_ms / 1000
+
+
+# Scenarios
+
+
+def steady(ctx):
+    """3 workers, one app, 5 token lifetimes (2 with --short): one upstream call per token, readers never
+    see an invalid token, the key never missing."""
+    lifetimes = 2 if ctx.short else 5
+    h = ctx.harness("steady", [APP])
+    h.wait_first_tokens()
+    h.note(f"first token; running {lifetimes} lifetimes ({lifetimes * h.lifetime} s)")
+    h.sleep(lifetimes * h.lifetime)
+    fig = h.finish()
+    judge(ctx.result, h, fig)
+
+
+def kill_holder(ctx):
+    """kill -9 the lease holder while its upstream call is in flight (latency injected): another worker takes
+    over within a lease TTL, before the token expires. Allowance +1: the killed holder's unwritten call."""
+    res = ctx.result
+    h = ctx.harness("kill", [APP])
+    h.wait_first_tokens()
+    base = h.admin.token_calls(APP)
+    # Shorter than the lease TTL: the killed call is answered before the takeover call is sent, as with
+    # WeChat's millisecond answers (a call answered *after* the takeover's would supersede its token).
+    h.admin.fault("latency", appid=APP, count=1, latency_ms=300)
+    current = h.sampler.latest(APP)
+    if not wait_call_in_flight(h, APP, base, h.lifetime + 4):
+        raise HarnessError("no refresh call started within a lifetime")
+    lease = h.lease_holder(APP)
+    worker_id, proc = h.workers.by_lease_value(lease)
+    if proc is None:
+        raise HarnessError(f"refresh call in flight but lease value {lease!r} names no worker")
+    h.workers.kill9(worker_id)
+    killed_at = time.time()
+    h.note(f"kill -9 {worker_id} (pid {proc.pid}), lease {lease!r}, during its upstream call")
+    new = h.wait_new_token(APP, timeout=h.lifetime)
+    if new is None:
+        res.fail("no worker stored a new token after the holder was killed")
+    else:
+        takeover = new.seen - killed_at
+        margin = current.expires_at / 1000 - new.seen
+        res.note(f"{new.worker} stored generation {new.generation} {takeover:.2f} s after the kill "
+                 f"(lease TTL {h.lease_ttl_s:.2f} s), {margin:.2f} s before the old token expired")
+        if margin <= 0:
+            res.fail(f"takeover came {-margin:.2f} s after the old token expired")
+    h.sleep(2 * cycle_s(h))
+    fig = h.finish()
+    judge(res, h, fig, allowed_excess=1)
+
+
+def pause_holder(ctx):
+    """SIGSTOP the lease holder during its upstream call for longer than the lease, then SIGCONT: another
+    worker takes over; the fenced write must keep the token WeChat issued last. Allowance: +1 for the paused
+    holder's call (like a killed holder's), +1 if the write script found the issue order ambiguous
+    (overlapping issue windows → `refresh_requested` → one more fetch, certainly issued last)."""
+    res = ctx.result
+    h = ctx.harness("pause", [APP])
+    h.wait_first_tokens()
+    base = h.admin.token_calls(APP)
+    h.admin.fault("latency", appid=APP, count=1, latency_ms=1000)
+    pause_s = 1.5
+    if not wait_call_in_flight(h, APP, base, h.lifetime + 4):
+        raise HarnessError("no refresh call started within a lifetime")
+    lease = h.lease_holder(APP)
+    worker_id, proc = h.workers.by_lease_value(lease)
+    if proc is None:
+        raise HarnessError(f"refresh call in flight but lease value {lease!r} names no worker")
+    before = h.sampler.token_count(APP)
+    h.workers.pause(worker_id)
+    stopped_at = time.time()
+    h.note(f"SIGSTOP {worker_id} (pid {proc.pid}), lease {lease!r}, for {pause_s} s "
+           f"(lease TTL {h.lease_ttl_s:.2f} s) during its upstream call (1 s latency)")
+    try:
+        h.sleep(pause_s)
+    finally:
+        h.workers.resume(worker_id)
+    h.note(f"SIGCONT {worker_id}")
+    tokens = h.sampler.tracks[APP].tokens
+    takeover = [t for t in tokens[before:] if t.seen <= time.time()]
+    if takeover:
+        res.note(f"{takeover[0].worker} stored generation {takeover[0].generation} "
+                 f"{takeover[0].seen - stopped_at:.2f} s after the SIGSTOP")
+    else:
+        res.fail(f"no other worker stored a token while {worker_id} was stopped {pause_s} s")
+    h.sleep(2 * cycle_s(h))
+    fig = h.finish()
+    ambiguous = h.workers.log_count("cannot tell whether the fetched or the stored token was issued last")
+    older = h.workers.log_count("fetched token is older than the stored one")
+    lost = h.workers.log_count("refresh lease lost during the upstream call")
+    requested = bool(h.sampler.tracks[APP].refresh_requested)
+    res.note(f"write outcomes logged: ambiguous {ambiguous}, older {older}; lease-lost warnings {lost}; "
+             f"refresh_requested seen in meta: {'yes' if requested else 'no'}")
+    judge(res, h, fig, allowed_excess=1 + (1 if ambiguous else 0))
+
+
+def flush(ctx):
+    """Redis FLUSHALL twice (mid-cycle, and 1 s before the refresh is due): workers re-seed the token from
+    memory within refresh.check_interval (200 ms) without calling upstream, keeping its generation."""
+    res = ctx.result
+    h = ctx.harness("flush", [APP])
+    h.wait_first_tokens()
+    client = h.redis.client()
+    key = f"{h.prefix}:{{{APP}}}:access_token"
+    limit = 1.0
+    try:
+        for phase in ("mid-cycle", "1 s before due"):
+            token = h.wait_new_token(APP, timeout=h.lifetime)
+            if token is None:
+                raise HarnessError("no scheduled refresh within a lifetime")
+            if phase == "mid-cycle":
+                h.sleep(1.5)
+            else:
+                h.sleep(max(0.0, h.due_at(token) - 1.0 - time.time()))
+            client.flushall()
+            flushed_at = time.time()
+            back = h.wait_for(lambda: client.exists(key) == 1, timeout=5, step=0.003)
+            gap = time.time() - flushed_at
+            stored = client.hgetall(f"{h.prefix}:{{{APP}}}:meta")
+            same = stored.get("token") == token.token and stored.get("generation") == str(token.generation)
+            h.note(f"FLUSHALL ({phase}): key back after {gap:.3f} s, "
+                   f"{'same token and generation ' + str(token.generation) if same else 'meta ' + repr({k: stored.get(k) for k in ('generation', 'worker')})}")
+            res.note(f"FLUSHALL {phase}: key back after {gap:.2f} s"
+                     f"{', re-seeded (same token, generation ' + str(token.generation) + ')' if same else ''}")
+            if not back:
+                res.fail(f"FLUSHALL {phase}: token key not back within 5 s")
+            elif not same:
+                res.fail(f"FLUSHALL {phase}: Redis did not get the same token and generation back")
+        h.sleep(cycle_s(h) + 0.5)
+    finally:
+        client.close()
+    fig = h.finish()
+    judge(res, h, fig, max_gap_s=limit)
+
+
+def redis_restart(ctx):
+    """Redis kill -9 and restarted at once on the same port, empty (no persistence): workers reconnect and
+    re-seed from memory; their subscriptions come back (checked with one forced refresh, allowance +1)."""
+    res = ctx.result
+    h = ctx.harness("redis-restart", [APP], readers=4)
+    h.wait_first_tokens()
+    token = h.wait_new_token(APP, timeout=h.lifetime)
+    if token is None:
+        raise HarnessError("no scheduled refresh within a lifetime")
+    h.sleep(1.5)
+    h.redis.kill()
+    killed_at = time.time()
+    h.redis.start()
+    up_at = time.time()
+    h.note(f"redis-server kill -9 and restarted empty on port {h.redis.port} ({up_at - killed_at:.2f} s)")
+    client = h.redis.client()
+    key = f"{h.prefix}:{{{APP}}}:access_token"
+    limit = 3.0
+    try:
+        back = h.wait_for(lambda: _exists(client, key), timeout=10, step=0.005)
+        gap = time.time() - killed_at
+        stored = client.hgetall(f"{h.prefix}:{{{APP}}}:meta")
+        same = stored.get("token") == token.token and stored.get("generation") == str(token.generation)
+        res.note(f"key back {gap:.2f} s after the kill{', re-seeded (same token and generation)' if same else ''}")
+        if not back:
+            res.fail("token key not back within 10 s of the restart")
+        elif not same:
+            res.fail(f"after the restart Redis holds generation {stored.get('generation')}, not the re-seeded "
+                     f"{token.generation}")
+        channel = f"{h.prefix}:refresh"
+        resubscribed = h.wait_for(lambda: _numsub(client, channel) >= h.worker_count, timeout=10, step=0.02)
+        res.note(f"{_numsub(client, channel)} of {h.worker_count} workers subscribed to {channel} "
+                 f"{time.time() - up_at:.2f} s after the restart")
+        if not resubscribed:
+            res.fail(f"workers did not resubscribe to {channel} within 10 s")
+        current = client.get(key)
+        heard = client.publish(channel, json.dumps({"appid": APP, "bad_token": current}))
+        published_at = time.time()
+        forced = h.wait_new_token(APP, timeout=3)
+        if forced is None:
+            res.fail(f"a forced refresh published after the restart (heard by {heard}) produced no new token in 3 s")
+        else:
+            res.note(f"forced refresh after the restart: heard by {heard}, new token in "
+                     f"{forced.seen - published_at:.2f} s")
+    finally:
+        client.close()
+    h.sleep(cycle_s(h) + 1)
+    fig = h.finish()
+    judge(res, h, fig, allowed_excess=1, max_gap_s=limit)
+
+
+def redis_down(ctx):
+    """Redis down 10 s (kill -9, restarted empty on the same port): longer than a token lifetime, so the
+    token expires meanwhile. Workers must not call upstream without Redis; after recovery exactly one fetch
+    and valid tokens again. The key is missing for the outage (forced); recovery bounded by the Redis
+    reconnect backoff (≤ 5 s) plus one fetch."""
+    res = ctx.result
+    h = ctx.harness("redis-down", [APP])
+    h.wait_first_tokens()
+    token = h.wait_new_token(APP, timeout=h.lifetime)
+    if token is None:
+        raise HarnessError("no scheduled refresh within a lifetime")
+    h.sleep(1.0)
+    calls_before = h.admin.token_calls(APP)
+    h.redis.kill()
+    down_at = time.time()
+    h.note(f"redis-server kill -9; down for 10 s (token generation {token.generation} expires in "
+           f"{token.expires_at / 1000 - down_at:.1f} s)")
+    h.sleep(10.0)
+    calls_during = h.admin.token_calls(APP) - calls_before
+    h.redis.start()
+    up_at = time.time()
+    h.note(f"redis-server restarted empty after {up_at - down_at:.1f} s")
+    client = h.redis.client()
+    key = f"{h.prefix}:{{{APP}}}:access_token"
+    recovery_limit = 6.5
+    try:
+        back = h.wait_for(lambda: _exists(client, key), timeout=15, step=0.01)
+        recovery = time.time() - up_at
+    finally:
+        client.close()
+    res.note(f"upstream calls while Redis was down: {calls_during}; token back {recovery:.2f} s after Redis")
+    if calls_during:
+        res.fail(f"{calls_during} upstream call(s) while Redis was down (nowhere to store a token)")
+    if not back:
+        res.fail("no token in Redis within 15 s of its return")
+    elif recovery > recovery_limit:
+        res.fail(f"token back {recovery:.2f} s after Redis returned (limit {recovery_limit} s)")
+    h.sleep(cycle_s(h) + 1)
+    fig = h.finish()
+    outage_gap = (up_at - down_at) + recovery + 0.5
+    judge(res, h, fig, max_gap_s=outage_gap)
+
+
+def upstream_fault(kind, errcode=None):
+    def scenario(ctx):
+        res = ctx.result
+        h = ctx.harness(f"upstream-{kind}", [APP])
+        h.wait_first_tokens()
+        token = h.wait_new_token(APP, timeout=h.lifetime)
+        if token is None:
+            raise HarnessError("no scheduled refresh within a lifetime")
+        calls_before = h.admin.token_calls(APP)
+        h.admin.fault(kind, appid=APP, count=-1, errcode=errcode)
+        injected_at = time.time()
+        expiry = token.expires_at / 1000
+        due = h.due_at(token)
+        clear_at = expiry + 2.0
+        h.note(f"fault {kind}{'' if errcode is None else ' ' + str(errcode)} injected until cleared; token "
+               f"due at +{due - h.t_start:.1f} s, expires at +{expiry - h.t_start:.1f} s; clearing at "
+               f"+{clear_at - h.t_start:.1f} s ({clear_at - due:.1f} s of failures, margin "
+               f"{h.effective_ahead_ms / 1000:.1f} s)")
+        h.sleep(max(0.0, clear_at - time.time()))
+        h.admin.clear_faults()
+        cleared_at = time.time()
+        failed_calls = h.admin.token_calls(APP) - calls_before
+        new = h.wait_new_token(APP, timeout=8)
+        recovered_at = new.seen if new else None
+        h.sleep(cycle_s(h) + 1)
+        fig = h.finish()
+
+        track = h.sampler.tracks[APP]
+        # Old token kept while valid: unchanged during the fault, and its key present until it expired.
+        changed = [t for t in track.tokens if injected_at < t.seen < cleared_at]
+        if changed:
+            res.fail(f"the token changed during the fault (generation {changed[0].generation})")
+        early_gaps = [(s, e) for s, e, _ in fig.per_app[APP].gaps if injected_at <= s < expiry - 0.1]
+        if early_gaps:
+            res.fail(f"token key vanished {expiry - early_gaps[0][0]:.2f} s before the old token expired")
+        retry_cap = min(1.0, max(0.1, h.effective_ahead_ms / 4000))
+        failing_window = max(0.0, cleared_at - due)
+        per_call = 2.0 if kind == "hang" else 0.0  # a hung call lasts upstream.timeout
+        bound = 3 + math.ceil(failing_window / (retry_cap / 2 + per_call))
+        res.note(f"{failed_calls} upstream call(s) during {failing_window:.1f} s of failures (bound {bound}: "
+                 f"shared backoff {retry_cap / 2:.2f}-{retry_cap:.2f} s"
+                 f"{' after each 2 s timeout' if kind == 'hang' else ''})")
+        recovery_limit = 2.0 + retry_cap + 1.0
+        if recovered_at is None:
+            res.fail("no new token within 8 s of the fault being cleared")
+            window_end = fig.stop_wall
+        else:
+            recovery = recovered_at - cleared_at
+            res.note(f"new token {recovery:.2f} s after the fault was cleared (limit {recovery_limit:.1f} s); "
+                     f"key missing {fig.no_key_s:.2f} s (old token expired at +{expiry - h.t_start:.1f} s)")
+            if recovery > recovery_limit:
+                res.fail(f"new token {recovery:.2f} s after the fault was cleared (limit {recovery_limit:.1f} s)")
+            window_end = recovered_at + 0.25
+        forced_gap = window_end - expiry + 0.5
+        judge(res, h, fig, allowed_excess=bound, windows=[(expiry - 0.25, window_end)], max_gap_s=forced_gap)
+    scenario.__doc__ = (f"Upstream answers {kind}{'' if errcode is None else ' ' + str(errcode)} from just after "
+                        "a refresh until 2 s after the token expired (longer than the 2 s refresh margin): "
+                        "the old token is kept while valid, retries are bounded by the shared backoff, and "
+                        "within seconds of recovery tokens are valid again. Readers may be rejected only "
+                        "between expiry and recovery.")
+    return scenario
+
+
+def wrong_secret(ctx):
+    """20 apps, one configured with a wrong secret: it gets no token and one upstream call per
+    refresh.config_error_retry (300 s), errcode 40125 in its meta, no secret anywhere in Redis; the 19
+    others behave as in steady."""
+    res = ctx.result
+    apps = [f"wxchaos{n:011d}" for n in range(1, 21)]
+    bad = apps[6]
+    mock_apps = [(appid, "chaos-secret-" + appid[-4:] + "-" + str(time.time_ns())) for appid in apps]
+    h = ctx.harness("wrong-secret", apps, mock_apps=mock_apps, worker_secrets={bad: "wrong-secret-for-chaos"})
+    good = [a for a in apps if a != bad]
+    h.wait_first_tokens(apps=good)
+    client = h.redis.client()
+    try:
+        h.wait_for(lambda: client.hget(f"{h.prefix}:{{{bad}}}:meta", "errcode") is not None, timeout=5, step=0.05)
+        h.sleep(2 * h.lifetime)
+        meta = client.hgetall(f"{h.prefix}:{{{bad}}}:meta")
+        secrets = [s for _, s in mock_apps] + ["wrong-secret-for-chaos"]
+        leaked = _secrets_in_redis(client, h.prefix, secrets)
+    finally:
+        client.close()
+    fig = h.finish()
+    bad_fig = fig.per_app[bad]
+    allowed_calls = 1 + int(fig.duration_s // 300)
+    res.note(f"{bad}: {bad_fig.calls} upstream call(s) in {fig.duration_s:.0f} s, meta errcode "
+             f"{meta.get('errcode')}, error {meta.get('error', '')[:90]!r}")
+    if bad_fig.has_token:
+        res.fail(f"{bad} (wrong secret) has a token")
+    if bad_fig.calls > allowed_calls:
+        res.fail(f"{bad}: {bad_fig.calls} upstream calls with a wrong secret (allowed {allowed_calls})")
+    if meta.get("errcode") != "40125":
+        res.fail(f"{bad}: meta errcode {meta.get('errcode')!r}, expected 40125 (invalid appsecret)")
+    if leaked:
+        res.fail(f"a secret appears in Redis: {leaked[:3]}")
+    else:
+        res.note("no secret in any Redis key or hash field")
+    judge(res, h, fig, apps=good)
+    res.allowed_excess = allowed_calls  # the wrong-secret app's calls; none for the 19 others
+    mean, worst = fig.calls_per_token(good)
+    res.note(f"19 good apps: {sum(fig.per_app[a].calls for a in good)} calls for "
+             f"{sum(fig.per_app[a].needed for a in good)} tokens (max {worst:.2f} per token)")
+
+
+def storm(ctx):
+    """10,000 forced-refresh messages carrying the same bad token (the current one) within one second, from
+    many connections (pipelined PUBLISH): exactly one extra upstream call, readers unaffected."""
+    res = ctx.result
+    messages, connections = (1000, 5) if ctx.short else (10_000, 20)
+    h = ctx.harness("storm", [APP])
+    h.wait_first_tokens()
+    token = h.wait_new_token(APP, timeout=h.lifetime)
+    if token is None:
+        raise HarnessError("no scheduled refresh within a lifetime")
+    h.sleep(1.0)
+    bad = token.token
+    channel = f"{h.prefix}:refresh"
+    payload = json.dumps({"appid": APP, "bad_token": bad})
+    per_connection = messages // connections
+    barrier = threading.Barrier(connections + 1)
+    heard = [0] * connections
+    errors = []
+
+    def publisher(index):
+        client = redis.Redis(host="127.0.0.1", port=h.redis.port, socket_timeout=10)
+        try:
+            client.ping()
+            pipe = client.pipeline(transaction=False)
+            for _ in range(per_connection):
+                pipe.publish(channel, payload)
+            barrier.wait(timeout=10)
+            heard[index] = sum(pipe.execute())
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(repr(error))
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=publisher, args=(i,), daemon=True) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    barrier.wait(timeout=10)
+    started = time.time()
+    for thread in threads:
+        thread.join(timeout=30)
+    elapsed = time.time() - started
+    if errors:
+        raise HarnessError(f"storm publishers failed: {errors[:2]}")
+    sent = per_connection * connections
+    h.note(f"storm: {sent} PUBLISH with bad_token = generation {token.generation} from {connections} "
+           f"connections in {elapsed:.2f} s, {sum(heard) / sent:.2f} receivers each")
+    res.note(f"{sent} messages from {connections} connections in {elapsed:.2f} s "
+             f"(each heard by {sum(heard) / sent:.1f} workers)")
+    if elapsed > 1.0:
+        res.fail(f"harness: the storm took {elapsed:.2f} s (> 1 s)")
+    forced = h.wait_new_token(APP, timeout=3)
+    if forced is None:
+        res.fail("no forced refresh within 3 s of the storm")
+    else:
+        res.note(f"{forced.worker} stored generation {forced.generation} {forced.seen - started:.2f} s after the storm began")
+    h.sleep(cycle_s(h) + 1)
+    fig = h.finish()
+    early = fig.per_app[APP].early
+    res.note(f"tokens written before their refresh was due: {early} (1 expected: the forced one)")
+    if early != 1:
+        res.fail(f"{early} forced refreshes for one bad token (expected exactly 1)")
+    judge(res, h, fig, allowed_excess=1)
+
+
+def many_apps(lifetime):
+    def scenario(ctx):
+        res = ctx.result
+        apps = [f"wxchaos{n:011d}" for n in range(1, 1001)]
+        h = ctx.harness(f"1000-apps-{lifetime}s", apps, lifetime=lifetime, derived_secrets=True,
+                        sample_interval=0.25, timeout=120 + 3 * lifetime)
+        first_all = h.wait_first_tokens(timeout=90)
+        h.note(f"all {len(apps)} apps have a token {first_all - h.t_start:.1f} s after start")
+        res.note(f"all {len(apps)} apps had a first token {first_all - h.t_start:.1f} s after the workers started; "
+                 f"lease TTL {h.lease_ttl_s:.2f} s, refresh jitter window {h.jitter_ms / 1000:.2f} s")
+        h.sleep(2 * h.lifetime)
+        fig = h.finish()
+        judge(res, h, fig)
+        mean, worst = fig.calls_per_token()
+        over = sum(1 for f in fig.per_app.values() if f.excess > 0)
+        gapped = sum(1 for f in fig.per_app.values() if f.gaps)
+        res.note(f"calls per app per token: mean {mean:.3f}, max {worst:.2f}; apps with an extra call: {over}; "
+                 f"apps whose key went missing: {gapped}")
+        ambiguous = h.workers.log_count("cannot tell whether the fetched or the stored token was issued last")
+        lost = h.workers.log_count("refresh lease lost during the upstream call")
+        late = h.workers.log_count("refresh.reason=expired")
+        requested = h.workers.log_count("refresh.reason=requested")
+        res.note(f"refreshes logged with reason 'expired' (started after the token had expired): {late}; "
+                 f"with reason 'requested' (the extra fetch after an ambiguous write): {requested}")
+        widths = sorted(t.issued_max - t.issued_min for f in fig.per_app.values()
+                        for t in h.sampler.tracks[f.appid].tokens)
+        if widths:
+            res.note(f"write outcomes logged: ambiguous {ambiguous}; lease-lost warnings {lost}; token issue "
+                     f"windows (issued_max - issued_min): median {widths[len(widths) // 2]} ms, "
+                     f"max {widths[-1]} ms")
+        res.note("CPU seconds used during the run: " + ", ".join(f"{name} {seconds:.1f}"
+                                                                 for name, seconds in h.cpu.items())
+                 + f" (of {fig.duration_s:.0f} s x {os.cpu_count()} CPUs)")
+    scenario.__doc__ = (f"1,000 apps x 3 workers over 2 lifetimes of {lifetime} s tokens (mock --derived-secrets; "
+                        "each app's secret in its own environment variable): every app one upstream call per "
+                        "token, no invalid token, no key missing after the first."
+                        + (" With 8 s tokens the lease TTL is 0.67 s and the refresh jitter window 0.2 s, so "
+                           "all 1,000 apps (fetched within ~2 s at start) come due together."
+                           if lifetime < 30 else
+                           " The same load with a 2.5 s lease TTL and 0.75 s jitter window, to tell the "
+                           "coordination from the time compression."))
+    return scenario
+
+
+def _exists(client, key):
+    try:
+        return client.exists(key) == 1
+    except redis.RedisError:
+        return False
+
+
+def _numsub(client, channel):
+    try:
+        return dict(client.pubsub_numsub(channel)).get(channel, 0)
+    except redis.RedisError:
+        return 0
+
+
+def _secrets_in_redis(client, prefix, secrets):
+    """Every (key, field) under `prefix` whose name or value contains one of `secrets`."""
+    found = []
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        kind = client.type(key)
+        values = []
+        if kind == "string":
+            values = [client.get(key) or ""]
+        elif kind == "hash":
+            values = [f"{k}={v}" for k, v in client.hgetall(key).items()]
+        for value in [key] + values:
+            if any(secret in value for secret in secrets):
+                found.append(key)
+    return found
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    run: object
+    short: bool
+
+
+SCENARIOS = [
+    Scenario("steady", "steady state: 3 workers, 5 lifetimes", steady, True),
+    Scenario("kill", "kill -9 of the lease holder during its upstream call", kill_holder, True),
+    Scenario("pause", "SIGSTOP of the lease holder longer than the lease, then SIGCONT", pause_holder, True),
+    Scenario("flush", "Redis FLUSHALL (twice)", flush, True),
+    Scenario("redis-restart", "Redis restarted empty on the same port", redis_restart, False),
+    Scenario("redis-down", "Redis down for 10 s", redis_down, False),
+    Scenario("upstream-errcode", "upstream errcode -1 for longer than the margin", upstream_fault("errcode", -1), False),
+    Scenario("upstream-hang", "upstream timeouts (hang) for longer than the margin", upstream_fault("hang"), False),
+    Scenario("upstream-http500", "upstream HTTP 500 for longer than the margin", upstream_fault("http500"), False),
+    Scenario("upstream-garbage", "upstream garbage bodies for longer than the margin", upstream_fault("garbage"), False),
+    Scenario("wrong-secret", "one app with a wrong secret among 20", wrong_secret, False),
+    Scenario("storm", "forced-refresh storm: 10,000 messages, same bad token, 1 s", storm, True),
+    Scenario("1000-apps", "1,000 apps × 3 workers over 2 lifetimes (8 s tokens)", many_apps(8), False),
+    Scenario("1000-apps-30s", "1,000 apps × 3 workers over 2 lifetimes (30 s tokens)", many_apps(30), False),
+]
