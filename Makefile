@@ -17,7 +17,10 @@ test: deps compose-check
 
 ## Release build; compares the Swift client with redis-benchmark on the same server in the same run.
 bench: deps
+	@scripts/ensure-deps.sh python3-redis
 	swift build -c release --product tokencentral-bench
+	swift build -c release --product tokend
+	swift build -c release --product wechat-mock
 	scripts/with-redis.sh scripts/bench.sh
 
 ## Three workers, a private Redis and a fake WeChat with 30 s tokens; Ctrl-C (or DEMO_SECONDS=N) stops it.

@@ -29,3 +29,13 @@ for run in $(seq 1 "$repetitions"); do
 done
 echo "median ratio sequential: $(median "${seq_ratios[@]}") (target >= 0.90)"
 echo "median ratio pipelined:  $(median "${pipe_ratios[@]}") (target >= 0.80)"
+
+echo
+printf '%-34s %12s %12s %7s\n' "token reads" "cached rps" "GET rps" "ratio"
+for run in $(seq 1 "$repetitions"); do
+    read -r cached direct < <($bench client-read --url "$REDIS_URL" --requests "$sequential")
+    printf '%-34s %12s %12s %7s\n' "TokenCentralClient vs GET, run $run" "$cached" "$direct" "$(ratio "$cached" "$direct")"
+done
+
+echo
+/usr/bin/python3 scripts/forced_refresh_latency.py --bin-dir .build/release --samples "${BENCH_FORCED_SAMPLES:-300}"

@@ -23,9 +23,11 @@ Prints `N passed, N failed` last and exits 1 if any scenario failed (2 on a usag
 import argparse
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,6 +87,30 @@ class Suite:
         print(text, flush=True)
 
 
+def snapshot_binaries(bin_dir, names, attempts=5):
+    """Copies the binaries to a private directory, so a concurrent `swift build` relinking them cannot break
+    a run half-way ("Text file busy") or mix two builds in one report. Each copy must answer --help."""
+    target = tempfile.mkdtemp(prefix="tokencentral-chaos-bin-")
+    info = {}
+    for name in names:
+        source = os.path.join(bin_dir, name)
+        for attempt in range(attempts):
+            copy = os.path.join(target, name)
+            shutil.copy2(source, copy)
+            try:
+                ok = subprocess.run([copy, "--help"], capture_output=True, timeout=60).returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                ok = False
+            if ok:
+                info[name] = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.stat(source).st_mtime))
+                break
+            time.sleep(3)  # probably being relinked right now
+        else:
+            shutil.rmtree(target, ignore_errors=True)
+            raise SystemExit(f"chaos: {source} does not run (--help failed {attempts} times)")
+    return target, info
+
+
 def _terminate(signum, _frame):
     raise SystemExit(128 + signum)
 
@@ -138,8 +164,9 @@ def main():
     # Explicitly: a shell without job control starts background commands with SIGINT ignored.
     signal.signal(signal.SIGINT, _interrupt)
 
+    private_bin, built = snapshot_binaries(bin_dir, ["tokend", "wechat-mock"])
     registry = procs.Registry()
-    suite = Suite(registry, bin_dir)
+    suite = Suite(registry, private_bin)
     results = []
     started = time.time()
     interrupted = False
@@ -176,6 +203,7 @@ def main():
         suite.log(f"chaos: interrupted ({type(stop).__name__}); stopping everything it started")
     finally:
         registry.stop_all()
+        shutil.rmtree(private_bin, ignore_errors=True)
 
     elapsed = time.time() - started
     passed = sum(1 for r in results if r.passed)
@@ -190,7 +218,7 @@ def main():
         os.makedirs(os.path.dirname(path), exist_ok=True)
         shown_bin = os.path.relpath(bin_dir, os.getcwd()) if bin_dir.startswith(os.getcwd()) else bin_dir
         with open(path, "w") as out:
-            out.write(report.markdown(results, command=command, bin_dir=shown_bin, started=started,
+            out.write(report.markdown(results, command=command, bin_dir=shown_bin, built=built, started=started,
                                       elapsed_s=elapsed, short=args.short, passed=passed, failed=failed))
         print(f"report written to {results_path}")
     if interrupted:

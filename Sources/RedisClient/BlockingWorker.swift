@@ -87,3 +87,15 @@ final class BlockingWorker<Confined>: @unchecked Sendable {
         }
     }
 }
+
+/// A worker is also a task executor: a task that prefers it (`withTaskExecutorPreference`) runs on the
+/// worker's thread between its Redis calls, so submitting a command and resuming after the reply need
+/// no wake-up of another thread.
+extension BlockingWorker: TaskExecutor {
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let accepted = submit { _ in job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        // A stopping worker runs no more jobs: hand the task to the global executor instead.
+        if !accepted { globalConcurrentExecutor.enqueue(job) }
+    }
+}

@@ -12,7 +12,7 @@ public struct TokenCentralClientError: Error, Sendable, CustomStringConvertible 
 
     public var code: Code
     public var appid: String
-    /// The key that was read, e.g. `wechat:{wx123}:access_token`.
+    /// The key read (`wechat:{wx123}:access_token`) or, for `reportInvalid`, the channel published to.
     public var key: String
     public var underlying: RedisError?
 

@@ -6,5 +6,5 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokencentral-bench",
         abstract: "Micro-benchmarks of TokenCentral, printed as requests per second.",
-        subcommands: [RedisGetBenchmark.self])
+        subcommands: [RedisGetBenchmark.self, ClientReadBenchmark.self])
 }

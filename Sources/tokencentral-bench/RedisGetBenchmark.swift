@@ -19,14 +19,13 @@ struct RedisGetBenchmark: AsyncParsableCommand {
         let get = RedisCommand("GET", key)
         let batch = [RedisCommand](repeating: get, count: pipeline)
         try await client.send(get)  // connect outside the timed loop, as redis-benchmark does
-        let started = ContinuousClock.now
-        if pipeline == 1 {
-            for _ in 0..<requests { _ = try await client.send(get) }
-        } else {
-            for _ in 0..<(requests / pipeline) { _ = try await client.pipeline(batch) }
+        // One connection, one request (or one pipeline) in flight at a time: the shape of redis-benchmark -c 1.
+        let rate = try await client.withPinnedConnection { connection in
+            if pipeline == 1 {
+                return try await ClientReadBenchmark.perSecond(requests) { _ = try await connection.send(get) }
+            }
+            return try await ClientReadBenchmark.perSecond(requests / pipeline) { _ = try await connection.pipeline(batch) } * pipeline
         }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print(Int(Double(requests / pipeline * pipeline) / seconds))
+        print(rate)
     }
 }

@@ -1,4 +1,3 @@
-import RedisClient
 import TokenCentral
 
 /// One app in `status` and `watch`, and its object in `status --json` (snake_case keys; absent fields omitted).
@@ -30,23 +29,5 @@ struct StatusRow: Encodable, Sendable {
         lastError = status.lastError
         errcode = status.lastErrcode
         retryAt = status.retryAt
-    }
-}
-
-extension Deployment {
-    /// The status of `appids` from their meta hashes and token TTLs, in one round trip.
-    func statusRows(_ appids: [String]) async throws(RedisError) -> [StatusRow] {
-        let replies = try await pipeline(appids.flatMap { appid in
-            [RedisCommand("HGETALL", keys.meta(appid)), RedisCommand("PTTL", keys.accessToken(appid))]
-        })
-        let grants = Dictionary((configuredApps ?? []).map { ($0.appid, $0.grant) }, uniquingKeysWith: { first, _ in first })
-        return appids.enumerated().map { index, appid in
-            StatusRow(
-                appid: appid,
-                status: AppStatus(fields: replies[2 * index].hashFields ?? [:]),
-                millisecondsLeft: replies[2 * index + 1].integer,
-                configuredGrant: grants[appid]
-            )
-        }
     }
 }

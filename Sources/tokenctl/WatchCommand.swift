@@ -34,7 +34,8 @@ struct WatchCommand: AsyncParsableCommand {
         _ = try await deployment.statusRows(try await deployment.appIDs())  // unreachable Redis: fail now
         var screen = WatchScreen(title: "tokenctl watch  \(deployment.redis.endpoint)  prefix \(deployment.keys.prefix)")
         let (events, sink) = AsyncStream.makeStream(of: Event.self)
-        let (interval, duration) = (Duration.seconds(interval), duration.map(Duration.seconds))
+        let period = Duration.seconds(interval)
+        let limit = duration.map(Duration.seconds)
         await withTaskGroup { group in
             group.addTask {
                 for await event in deployment.redis.subscribe(channels: [deployment.keys.refreshedChannel]) {
@@ -44,15 +45,15 @@ struct WatchCommand: AsyncParsableCommand {
                 }
             }
             group.addTask {
-                repeat { sink.yield(.repaint) } while (try? await Task.sleep(for: interval)) != nil
+                repeat { sink.yield(.repaint) } while (try? await Task.sleep(for: period)) != nil
             }
             group.addTask {
                 await TerminationSignals.next()
                 sink.yield(.stop)
             }
-            if let duration {
+            if let limit {
                 group.addTask {
-                    if (try? await Task.sleep(for: duration)) != nil { sink.yield(.stop) }
+                    if (try? await Task.sleep(for: limit)) != nil { sink.yield(.stop) }
                 }
             }
             loop: for await event in events {

@@ -112,3 +112,23 @@ import Testing
         try await db3.delete("\(prefix):db")
     }
 }
+
+@Suite struct RedisPinnedConnectionTests {
+    @Test func pinnedConnectionRunsCommandsAndPipelines() async throws {
+        let client = try RedisClient(url: try sharedRedisURL(), configuration: .init(poolSize: 1))
+        let key = uniquePrefix("pinned")
+        let replies = try await client.withPinnedConnection { connection in
+            try await connection.send(RedisCommand("SET", key, "1"))
+            return try await connection.pipeline([RedisCommand("INCR", key), RedisCommand("GET", key)])
+        }
+        #expect(replies == [.integer(2), .bulk(Array("2".utf8))])
+        try await client.ping()  // the connection went back to the pool
+    }
+
+    @Test func pinnedConnectionThrowsServerErrors() async throws {
+        let client = try RedisClient(url: try sharedRedisURL())
+        await #expect(throws: RedisError.self) {
+            try await client.withPinnedConnection { connection in try await connection.send(RedisCommand("NOSUCHCOMMAND")) }
+        }
+    }
+}

@@ -204,11 +204,14 @@ class Harness:
                                      f"(e.g. {missing[:3]}); see {self.workdir}")
         return time.time()
 
-    def wait_new_token(self, appid, timeout):
-        """Waits for a token other than the current one; returns it, or None on timeout."""
-        before = self.sampler.token_count(appid)
+    def wait_new_token(self, appid, timeout, since=None):
+        """Waits for a token beyond the `since`-th seen (default: the current one); returns the first such
+        token, or None on timeout. Pass `since=sampler.token_count(appid)` taken *before* an action whose
+        effect may be faster than this call."""
+        before = self.sampler.token_count(appid) if since is None else since
         if self.wait_for(lambda: self.sampler.token_count(appid) > before, timeout):
-            return self.sampler.latest(appid)
+            with self.sampler.lock:
+                return self.sampler.tracks[appid].tokens[before]
         return None
 
     def due_at(self, token):

@@ -84,7 +84,7 @@ def _md(text):
     return str(text).replace("|", "\\|")
 
 
-def markdown(results, *, command, bin_dir, started, elapsed_s, short, passed, failed):
+def markdown(results, *, command, bin_dir, built, started, elapsed_s, short, passed, failed):
     machine = machine_info()
     out = [
         "# Chaos results",
@@ -99,7 +99,9 @@ def markdown(results, *, command, bin_dir, started, elapsed_s, short, passed, fa
         f"- **Machine:** {machine['nproc']} CPUs (nproc), {machine['memory']} memory, {machine['kernel']}",
         f"- **Swift:** {machine['swift']}",
         f"- **Command:** `{command}`",
-        f"- **Binaries:** `{bin_dir}`" + (" (--short subset)" if short else ""),
+        f"- **Binaries:** `{bin_dir}` ("
+        + ", ".join(f"{name} built {when}" for name, when in built.items())
+        + "; copied to a private directory at start)" + (" — --short subset" if short else ""),
         f"- **Total runtime:** {elapsed_s / 60:.1f} min ({elapsed_s:.0f} s)",
         "",
         "| " + " | ".join(title for title, _ in COLUMNS) + " |",

@@ -149,10 +149,11 @@ def kill_holder(ctx):
     worker_id, proc = h.workers.by_lease_value(lease)
     if proc is None:
         raise HarnessError(f"refresh call in flight but lease value {lease!r} names no worker")
+    since = h.sampler.token_count(APP)
     h.workers.kill9(worker_id)
     killed_at = time.time()
     h.note(f"kill -9 {worker_id} (pid {proc.pid}), lease {lease!r}, during its upstream call")
-    new = h.wait_new_token(APP, timeout=h.lifetime)
+    new = h.wait_new_token(APP, timeout=h.lifetime, since=since)
     if new is None:
         res.fail("no worker stored a new token after the holder was killed")
     else:
@@ -287,9 +288,10 @@ def redis_restart(ctx):
         if not resubscribed:
             res.fail(f"workers did not resubscribe to {channel} within 10 s")
         current = client.get(key)
+        since = h.sampler.token_count(APP)
         heard = client.publish(channel, json.dumps({"appid": APP, "bad_token": current}))
         published_at = time.time()
-        forced = h.wait_new_token(APP, timeout=3)
+        forced = h.wait_new_token(APP, timeout=3, since=since)
         if forced is None:
             res.fail(f"a forced refresh published after the restart (heard by {heard}) produced no new token in 3 s")
         else:
@@ -364,10 +366,11 @@ def upstream_fault(kind, errcode=None):
                f"+{clear_at - h.t_start:.1f} s ({clear_at - due:.1f} s of failures, margin "
                f"{h.effective_ahead_ms / 1000:.1f} s)")
         h.sleep(max(0.0, clear_at - time.time()))
+        since = h.sampler.token_count(APP)
         h.admin.clear_faults()
         cleared_at = time.time()
         failed_calls = h.admin.token_calls(APP) - calls_before
-        new = h.wait_new_token(APP, timeout=8)
+        new = h.wait_new_token(APP, timeout=8, since=since)
         recovered_at = new.seen if new else None
         h.sleep(cycle_s(h) + 1)
         fig = h.finish()
@@ -483,6 +486,7 @@ def storm(ctx):
         finally:
             client.close()
 
+    since = h.sampler.token_count(APP)
     threads = [threading.Thread(target=publisher, args=(i,), daemon=True) for i in range(connections)]
     for thread in threads:
         thread.start()
@@ -500,7 +504,7 @@ def storm(ctx):
              f"(each heard by {sum(heard) / sent:.1f} workers)")
     if elapsed > 1.0:
         res.fail(f"harness: the storm took {elapsed:.2f} s (> 1 s)")
-    forced = h.wait_new_token(APP, timeout=3)
+    forced = h.wait_new_token(APP, timeout=3, since=since)
     if forced is None:
         res.fail("no forced refresh within 3 s of the storm")
     else:

@@ -1,0 +1,82 @@
+import Foundation
+import RedisClient
+import TestSupport
+import Testing
+import TokenCentral
+import WeChatMock
+
+/// Forced refresh over `P:refresh`, with three workers and the real mock.
+@Suite(.timeLimit(.minutes(2))) struct ForcedRefreshTests {
+    static let mock = WeChatMockConfiguration(tokenLifetime: 7200, apps: ["wxforce": "s1"])
+    static let apps: [AppConfiguration] = [.app("wxforce", secret: "s1")]
+
+    @Test func stormOfIdenticalBadTokenMessagesCausesOneUpstreamCall() async throws {
+        try await WorkerFleet.run(workers: 3, apps: Self.apps, mock: Self.mock) { fleet, _ in
+            try await fleet.waitForGeneration("wxforce", atLeast: 1)
+            let bad = try #require(try await fleet.currentToken("wxforce"))
+            let message = try Self.message(appid: "wxforce", badToken: bad)
+            let channel = fleet.store.keys.refreshChannel
+            // 10,000 messages from 10 connections, pipelined: well within one second.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<10 {
+                    group.addTask {
+                        let publisher = try RedisClient(url: fleet.redisURL, configuration: .init(poolSize: 1))
+                        _ = try await publisher.pipeline(Array(repeating: RedisCommand("PUBLISH", channel, message), count: 1000))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await fleet.waitForGeneration("wxforce", atLeast: 2)
+            // Let every worker drain its queue of stale reports, then count.
+            try await waitUntil("all reports handled") { try await Self.subscribersIdle(fleet) }
+            #expect(fleet.mock.stats(appid: "wxforce").tokenCalls == 2)
+            #expect(try await fleet.generation("wxforce") == 2)
+        }
+    }
+
+    @Test func staleBadTokenIsIgnored() async throws {
+        try await WorkerFleet.run(workers: 3, apps: Self.apps, mock: Self.mock) { fleet, _ in
+            try await fleet.waitForGeneration("wxforce", atLeast: 1)
+            let stale = try Self.message(appid: "wxforce", badToken: "a-token-that-was-replaced-long-ago")
+            try await fleet.store.redis.publish(fleet.store.keys.refreshChannel, stale)
+            // A later report of the real token still gets through: the stale one did not mask it.
+            let current = try #require(try await fleet.currentToken("wxforce"))
+            try await fleet.store.redis.publish(fleet.store.keys.refreshChannel, try Self.message(appid: "wxforce", badToken: current))
+            try await fleet.waitForGeneration("wxforce", atLeast: 2)
+            #expect(fleet.mock.stats(appid: "wxforce").tokenCalls == 2)
+        }
+    }
+
+    @Test func requestsWithoutBadTokenAreLimitedByTheCooldown() async throws {
+        try await WorkerFleet.run(workers: 3, apps: Self.apps, mock: Self.mock) { fleet, _ in
+            try await fleet.waitForGeneration("wxforce", atLeast: 1)
+            for _ in 0..<50 { try await fleet.store.redis.publish(fleet.store.keys.refreshChannel, "wxforce") }
+            try await fleet.waitForGeneration("wxforce", atLeast: 2)
+            try await waitUntil("all requests handled") { try await Self.subscribersIdle(fleet) }
+            #expect(fleet.mock.stats(appid: "wxforce").tokenCalls == 2, "50 bare requests within the cooldown: one refresh")
+        }
+    }
+
+    @Test func malformedAndUnknownMessagesLeaveTheListenerWorking() async throws {
+        try await WorkerFleet.run(workers: 1, apps: Self.apps, mock: Self.mock) { fleet, _ in
+            try await fleet.waitForGeneration("wxforce", atLeast: 1)
+            let channel = fleet.store.keys.refreshChannel
+            for payload: [UInt8] in [Array("{not json".utf8), Array(repeating: 0x41, count: 100_000), [0xff, 0xfe, 0],
+                                     Array(#"{"appid":"wxnobody"}"#.utf8), Array("".utf8)] {
+                try await fleet.store.redis.publish(channel, payload)
+            }
+            let current = try #require(try await fleet.currentToken("wxforce"))
+            try await fleet.store.redis.publish(channel, try Self.message(appid: "wxforce", badToken: current))
+            try await fleet.waitForGeneration("wxforce", atLeast: 2)
+        }
+    }
+
+    static func message(appid: String, badToken: String) throws -> String {
+        String(decoding: try JSONEncoder().encode(["appid": appid, "bad_token": badToken]), as: UTF8.self)
+    }
+
+    /// True once no worker holds the lease and the token is settled: queued reports have been judged.
+    static func subscribersIdle(_ fleet: WorkerFleet) async throws -> Bool {
+        try await fleet.store.redis.send("EXISTS", fleet.store.keys.lock("wxforce")).integer == 0
+    }
+}
