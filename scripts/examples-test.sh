@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the other-language examples for real: wechat-mock and two tokend workers (debug binaries) on the
+# Redis at $REDIS_URL (run through scripts/with-redis.sh), then each example reads tokens, and, after
+# the mock forgets every token (so WeChat answers 40001), must report the bad token and recover.
+# Stops everything it started, by PID.
+set -euo pipefail
+: "${REDIS_URL:?run through scripts/with-redis.sh}"
+bin=${BIN_DIR:-.build/debug}
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/tokencentral-examples.XXXXXX")
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+appid=wxexample
+"$bin/wechat-mock" --port 0 --app "$appid:example-secret" --lifetime 7200 >"$workdir/mock.out" 2>"$workdir/mock.log" &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q listening "$workdir/mock.out" && break; sleep 0.05; done
+mock_url=$(awk '/listening/ { print $NF }' "$workdir/mock.out")
+[ -n "$mock_url" ] || { echo "wechat-mock did not start" >&2; cat "$workdir/mock.log" >&2; exit 1; }
+
+for worker in 0 1; do
+    cat >"$workdir/tokend-$worker.yaml" <<YAML
+redis: {url: "$REDIS_URL", key_prefix: examples}
+upstream: {wechat_base_url: "$mock_url", timeout: 2s}
+worker: {id: example-$worker}
+http: {enabled: false}
+apps:
+  - {appid: $appid, secret_env: EXAMPLE_SECRET}
+YAML
+    EXAMPLE_SECRET=example-secret "$bin/tokend" --config "$workdir/tokend-$worker.yaml" --log-level warning \
+        2>>"$workdir/tokend.log" &
+    pids+=($!)
+done
+
+export APPID=$appid TOKEN_PREFIX=examples WECHAT_BASE_URL=$mock_url WAIT_SECONDS=15
+status=0
+for example in "/usr/bin/python3 examples/python/token_reader.py" "bash examples/shell/token_reader.sh"; do
+    ITERATIONS=5 $example || status=1
+    # WeChat forgets the token (as after a token fetched elsewhere): the example must recover via P:refresh.
+    curl -fsS -X POST "$mock_url/mock/reset" >/dev/null
+    ITERATIONS=3 $example || status=1
+done
+[ $status -eq 0 ] || { echo "--- tokend log"; cat "$workdir/tokend.log"; } >&2
+exit $status
