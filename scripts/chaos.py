@@ -10,8 +10,8 @@ Only processes this script started are ever signalled, by PID; they are stopped 
 Ctrl-C or SIGTERM (and die with the script even on kill -9, via setpriv --pdeathsig when available).
 
 Usage:
-  python3 scripts/chaos.py                      # everything (~9 min), writes docs/RESULTS.md
-  python3 scripts/chaos.py --short              # steady, kill, pause, flush, storm (< 3 min), writes nothing
+  python3 scripts/chaos.py                      # everything (~6 min), writes docs/RESULTS.md
+  python3 scripts/chaos.py --short              # steady, kill, pause, flush, storm (~1.5 min), writes nothing
   python3 scripts/chaos.py --only kill,pause    # a selection
   python3 scripts/chaos.py --bin-dir .build/debug --results /tmp/RESULTS.md
 

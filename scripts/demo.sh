@@ -26,21 +26,6 @@ say() { printf '[demo %3ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
 
 "$here/ensure-deps.sh" curl jq
 
-cd "$root"
-if [ "$build" = release ]; then
-    say "building release binaries: swift build -c release (the first time takes several minutes)"
-    build_log=$(mktemp "${TMPDIR:-/tmp}/tokencentral-demo-build.XXXXXX")
-    if ! swift build -c release >"$build_log" 2>&1; then
-        tail -40 "$build_log"; rm -f "$build_log"; exit 1
-    fi
-    tail -1 "$build_log"; rm -f "$build_log"
-fi
-bin=$(swift build -c "$build" --show-bin-path)
-for tool in tokend tokenctl wechat-mock; do
-    [ -x "$bin/$tool" ] || { echo "missing $bin/$tool: build it first" >&2; exit 1; }
-done
-started=$(date +%s)   # DEMO_SECONDS counts from here, not from the start of the build
-
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/tokencentral-demo.XXXXXX")
 summary() {
     echo
@@ -69,9 +54,10 @@ cleanup() {
     local status=$?
     [ "$stopped" = 1 ] && return
     stopped=1
-    trap - INT TERM
+    trap - INT TERM HUP
     if [ -n "${mock_url:-}" ] && [ -n "${redis_port:-}" ]; then summary || true; fi
-    # Workers first (SIGTERM: they release their leases), then the mock and Redis.
+    # The scripted events first, then the workers (SIGTERM: they release their leases), the mock, Redis.
+    [ -n "${choreography_pid:-}" ] && kill "$choreography_pid" 2>/dev/null && wait "$choreography_pid" 2>/dev/null || true
     for pid in "${worker_pids[@]}" "${other_pids[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
@@ -91,6 +77,21 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+cd "$root"
+if [ "$build" = release ]; then
+    say "building release binaries: swift build -c release (the first time takes several minutes)"
+    if ! swift build -c release >"$workdir/build.log" 2>&1; then
+        tail -40 "$workdir/build.log"; exit 1
+    fi
+    tail -1 "$workdir/build.log"
+fi
+bin=$(swift build -c "$build" --show-bin-path)
+for tool in tokend tokenctl wechat-mock; do
+    [ -x "$bin/$tool" ] || { echo "missing $bin/$tool: build it first" >&2; exit 1; }
+done
+started=$(date +%s)   # DEMO_SECONDS counts from here, not from the start of the build
 
 # 1. A private Redis. Servers run in their own sessions (setsid keeps the PID): Ctrl-C reaches only
 #    this script and the live view, so the summary can still read Redis and the mock before cleanup.
@@ -222,7 +223,7 @@ choreography() {
     done
 }
 choreography &
-other_pids+=($!)
+choreography_pid=$!
 
 # 5. The live view. With a terminal: tokenctl watch. Without one (CI, pipes), or if watch ends
 #    early: tokenctl status every 5 s.

@@ -27,8 +27,21 @@ public final class ChildProcess: Sendable {
             argv.forEach { free($0) }
             env.forEach { free($0) }
         }
+        // The spawning thread (a Swift concurrency or Dispatch thread) may block signals, and a child
+        // inherits that mask: give it an empty mask and default handlers, so SIGTERM stops it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var child: pid_t = 0
-        let status = posix_spawn(&child, executable.path, &actions, nil, argv, env)
+        let status = posix_spawn(&child, executable.path, &actions, &attributes, argv, env)
         guard status == 0 else { throw TestSupportError("cannot start \(executable.path): \(String(cString: strerror(status)))") }
         pid = child
         recordChildProcess(child)

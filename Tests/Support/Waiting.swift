@@ -57,7 +57,7 @@ public func freeLoopbackPort() throws -> Int {
 /// so the script stops it by PID even if the test process crashes before its own cleanup runs.
 public func recordChildProcess(_ pid: Int32) {
     guard let directory = ProcessInfo.processInfo.environment["TOKENCENTRAL_CHILD_PIDS"] else { return }
-    FileManager.default.createFile(atPath: "\(directory)/\(pid)", contents: nil)
+    _ = FileManager.default.createFile(atPath: "\(directory)/\(pid)", contents: nil)
 }
 
 /// Removes a stopped process from `$TOKENCENTRAL_CHILD_PIDS`, so its PID, once reused, is never killed.

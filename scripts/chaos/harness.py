@@ -154,14 +154,12 @@ class Harness:
                     observer.stop()
                 except Exception:  # noqa: BLE001 - cleanup must go on
                     pass
-        registry = self.suite.registry
         if self.workers is not None:
             self.workers.stop()
         if self.mock is not None:
             self.mock.stop()
         if self.redis is not None:
             self.redis.stop()
-        del registry
         if self.workdir and not keep_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -305,9 +303,6 @@ class Harness:
             fig.max_gap_s = max(fig.max_gap_s, f.max_gap_s)
             fig.monotonic = fig.monotonic and f.monotonic
         return fig
-
-    def worker_log_dir(self):
-        return self.workdir if self.workdir and os.path.isdir(self.workdir) else None
 
 
 def _own_cpu():

@@ -343,6 +343,10 @@ def redis_down(ctx):
         res.fail(f"token back {recovery:.2f} s after Redis returned (limit {recovery_limit} s)")
     h.sleep(cycle_s(h) + 1)
     fig = h.finish()
+    after = [t for t in h.sampler.tracks[APP].tokens if t.seen > up_at]
+    if after:
+        res.note(f"generation before the outage {token.generation}; first token after it: generation "
+                 f"{after[0].generation}, fetched by {after[0].worker}")
     outage_gap = (up_at - down_at) + recovery + 0.5
     judge(res, h, fig, max_gap_s=outage_gap)
 

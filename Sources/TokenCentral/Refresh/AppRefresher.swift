@@ -68,6 +68,9 @@ final class AppRefresher: Sendable {
     private struct LoopState {
         /// The newest valid token this worker has seen: re-seeds Redis if Redis loses it.
         var remembered: TokenRecord?
+        /// The highest generation seen, even of expired tokens: new tokens get a higher one, also after
+        /// Redis lost the meta hash.
+        var highestGeneration = 0
         var redisFailures = 0
         /// The last upstream error logged at error level; repeats are logged at debug.
         var loggedError: String?
@@ -76,6 +79,7 @@ final class AppRefresher: Sendable {
     private func iterate(_ loop: inout LoopState) async throws(RedisError) {
         let snapshot = try await context.store.snapshot(app.appid)
         let now = snapshot.time.redisNow()
+        loop.highestGeneration = max(loop.highestGeneration, snapshot.status.record?.generation ?? 0)
         if let record = snapshot.status.record, record.isValid(atMillis: now),
             record.issuedMin >= loop.remembered?.issuedMin ?? .min
         {
@@ -111,7 +115,7 @@ final class AppRefresher: Sendable {
         let outcome = try await context.store.write(
             appid: app.appid, token: record.token, issued: record.issuedMin...record.issuedMax,
             lifetimeMillis: record.lifetime, worker: record.worker, grant: record.grant ?? app.grant,
-            reseedGeneration: record.generation)
+            minimumGeneration: record.generation, reseed: true)
         logger.notice("token missing from Redis; re-seeded from memory without calling upstream",
                       metadata: [LogKey.generation: "\(record.generation)", "outcome": "\(outcome)"])
     }
@@ -174,7 +178,7 @@ final class AppRefresher: Sendable {
             let issued = fresh.time.redisRange(from: sentAt, to: receivedAt)
             let outcome = try await context.store.write(
                 appid: app.appid, token: fetched.token, issued: issued, lifetimeMillis: fetched.expiresIn.milliseconds,
-                worker: context.workerID, grant: app.grant)
+                worker: context.workerID, grant: app.grant, minimumGeneration: loop.highestGeneration + 1)
             record(outcome, fetched: fetched, reason: reason, force: force, loop: &loop)
         case .failure(let error):
             try await recordFailure(error, status: fresh.status, nowMillis: now, loop: &loop)

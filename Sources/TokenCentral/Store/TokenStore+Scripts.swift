@@ -14,14 +14,16 @@ extension TokenStore {
     ///   certainly the last issued, replaces both. The stored token stays valid for the overlap.
     /// - the same token again (stable_token normal mode, WeCom, a re-seed) → refresh the key's TTL,
     ///   keep the generation, and set `retry_at` to its expiry: asking earlier returns it again.
-    /// ARGV[9] > 0 marks a re-seed from a worker's memory (after FLUSHALL) carrying its generation.
+    /// ARGV[9] is the lowest generation the token may get: a worker passes one more than the highest it
+    /// has seen, so `generation` keeps rising even after Redis lost the meta hash (restart, FLUSHALL).
+    /// ARGV[10] is `reseed` when a worker puts back a token from its memory, `fetch` otherwise.
     static let writeScript = RedisScript(
         """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local token = ARGV[1]
         local issued_min, issued_max, lifetime = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-        local reseed = tonumber(ARGV[9])
+        local minimum, reseed = tonumber(ARGV[9]), ARGV[10] == 'reseed'
         local expires_at = issued_min + lifetime
         if expires_at <= now then return {'expired', 0, expires_at} end
         local current = redis.call('HMGET', KEYS[2], 'token', 'issued_min', 'issued_max', 'generation')
@@ -29,7 +31,7 @@ extension TokenStore {
         if current[1] == token then
           redis.call('SET', KEYS[1], token, 'PX', expires_at - now)
           redis.call('HSET', KEYS[2], 'expires_at', expires_at)
-          if reseed == 0 then redis.call('HSET', KEYS[2], 'retry_at', expires_at) end
+          if not reseed then redis.call('HSET', KEYS[2], 'retry_at', expires_at) end
           return {'same', generation, expires_at}
         end
         if current[1] then
@@ -40,7 +42,7 @@ extension TokenStore {
             return {'ambiguous', generation, 0}
           end
         end
-        generation = math.max(generation + 1, reseed)
+        generation = math.max(generation + 1, minimum)
         redis.call('SET', KEYS[1], token, 'PX', expires_at - now)
         redis.call('HSET', KEYS[2], 'token', token, 'expires_at', expires_at, 'fetched_at', issued_max,
           'generation', generation, 'worker', ARGV[5], 'grant', ARGV[6], 'expires_in', math.floor(lifetime / 1000),

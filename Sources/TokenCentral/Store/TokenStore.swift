@@ -41,17 +41,20 @@ public struct TokenStore: Sendable {
     }
 
     /// Stores a token through the fenced write script (see `writeScript`).
-    /// `reseedGeneration` > 0 re-seeds a token a worker still holds in memory after Redis lost it.
+    /// - Parameters:
+    ///   - minimumGeneration: the lowest generation the token may be stored with (one more than the
+    ///     highest this worker has seen; for a re-seed, the token's own generation).
+    ///   - reseed: the token comes from a worker's memory after Redis lost it, not from upstream.
     public func write(
         appid: String, token: String, issued: ClosedRange<Int64>, lifetimeMillis: Int64, worker: String, grant: Grant,
-        reseedGeneration: Int = 0
+        minimumGeneration: Int = 1, reseed: Bool = false
     ) async throws(RedisError) -> WriteOutcome {
         let reply = try await redis.evaluate(
             Self.writeScript,
             keys: [keys.accessToken(appid), keys.meta(appid)],
             arguments: [
                 token, Int64(issued.lowerBound), Int64(issued.upperBound), lifetimeMillis, worker, grant.rawValue,
-                keys.refreshedChannel, appid, reseedGeneration,
+                keys.refreshedChannel, appid, minimumGeneration, reseed ? "reseed" : "fetch",
             ]
         )
         guard let parts = reply.array, parts.count == 3, let status = parts[0].string,

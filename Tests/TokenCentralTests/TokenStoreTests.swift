@@ -1,0 +1,109 @@
+import Foundation
+import RedisClient
+import TestSupport
+import Testing
+import TokenCentral
+
+/// The fenced write and the lease, against the real Redis: "the last issued wins".
+@Suite struct TokenStoreTests {
+    let store: TokenStore
+    let appid = "wxfence"
+
+    init() throws {
+        store = TokenStore(redis: try RedisClient(url: try sharedRedisURL()), keys: TokenKeys(prefix: uniquePrefix("store")))
+    }
+
+    /// A token issued within `window`, relative to Redis' clock now, valid for a minute.
+    func write(_ token: String, issued window: ClosedRange<Int64>, minimumGeneration: Int = 1, reseed: Bool = false) async throws
+        -> WriteOutcome
+    {
+        let now = try await store.time().redisNow()
+        return try await store.write(
+            appid: appid, token: token, issued: (now + window.lowerBound)...(now + window.upperBound), lifetimeMillis: 60_000,
+            worker: "test", grant: .token, minimumGeneration: minimumGeneration, reseed: reseed)
+    }
+
+    func stored() async throws -> TokenRecord? { try await store.snapshot(appid).status.record }
+
+    @Test func laterIssuedTokenReplacesTheStoredOneWithTheNextGeneration() async throws {
+        _ = try await write("first", issued: -200 ... -150)
+        guard case .written(let generation, _) = try await write("second", issued: -100 ... -50) else {
+            Issue.record("expected a write"); return
+        }
+        #expect(generation == 2)
+        #expect(try await stored()?.token == "second")
+        #expect(try await store.redis.get(store.keys.accessToken(appid)) == Array("second".utf8))
+    }
+
+    @Test func certainlyOlderTokenIsRefused() async throws {
+        _ = try await write("newer", issued: -100 ... -50)
+        #expect(try await write("older", issued: -300 ... -200) == .older(storedGeneration: 1))
+        #expect(try await stored()?.token == "newer")
+    }
+
+    @Test func overlappingIssueWindowsAreRefusedAndRequestAnotherFetch() async throws {
+        _ = try await write("held-by-the-lease-winner", issued: -100 ... -90)
+        // A worker paused past its lease: its window spans the winner's, so WeChat's order is unknown.
+        #expect(try await write("from-the-paused-worker", issued: -500 ... -10) == .ambiguous(storedGeneration: 1))
+        let status = try await store.snapshot(appid).status
+        #expect(status.record?.token == "held-by-the-lease-winner")
+        #expect(status.refreshRequested != nil)
+        _ = try await write("certainly-last", issued: -5 ... -1)
+        #expect(try await store.snapshot(appid).status.refreshRequested == nil)
+    }
+
+    @Test func sameTokenKeepsItsGenerationAndDefersTheNextAttemptToItsExpiry() async throws {
+        _ = try await write("stable", issued: -100 ... -50)
+        guard case .same(let generation, let expiresAt) = try await write("stable", issued: -40 ... -30) else {
+            Issue.record("expected the same token"); return
+        }
+        #expect(generation == 1)
+        #expect(try await store.snapshot(appid).status.retryAt == expiresAt)
+    }
+
+    @Test func expiredTokenIsRefused() async throws {
+        let now = try await store.time().redisNow()
+        let outcome = try await store.write(
+            appid: appid, token: "stale", issued: (now - 10_000)...(now - 9_000), lifetimeMillis: 5_000, worker: "test", grant: .token)
+        #expect(outcome == .expired)
+        #expect(try await stored() == nil)
+    }
+
+    @Test func generationKeepsRisingAfterRedisLostTheMeta() async throws {
+        guard case .written(let generation, _) = try await write("after-flush", issued: -10 ... -5, minimumGeneration: 8) else {
+            Issue.record("expected a write"); return
+        }
+        #expect(generation == 8)
+    }
+
+    @Test func reseedRestoresTheTokenWithItsGeneration() async throws {
+        _ = try await write("remembered", issued: -100 ... -50, minimumGeneration: 5, reseed: true)
+        let record = try await stored()
+        #expect(record?.generation == 5)
+        #expect(try await store.snapshot(appid).status.retryAt == nil)
+    }
+
+    @Test func announcementCarriesGenerationButNeverTheToken() async throws {
+        var events = store.redis.subscribe(channels: [store.keys.refreshedChannel]).makeAsyncIterator()
+        #expect(await events.next() == .subscribed)
+        _ = try await write("secret-looking-token", issued: -10 ... -5)
+        guard case .message(let message) = await events.next() else { Issue.record("no announcement"); return }
+        let text = String(decoding: message.payload, as: UTF8.self)
+        #expect(text.contains(#""appid":"wxfence""#))
+        #expect(text.contains(#""generation":1"#))
+        #expect(!text.contains("secret-looking-token"))
+    }
+
+    @Test func onlyTheOwnerRenewsOrReleasesTheLease() async throws {
+        let lease = try #require(try await store.acquireLease(appid: appid, worker: "a", ttl: .seconds(5)))
+        #expect(try await store.acquireLease(appid: appid, worker: "b", ttl: .seconds(5)) == nil)
+        var impostor = lease
+        impostor.value = "b:1"
+        #expect(try await store.renew(impostor) == false)
+        try await store.release(impostor)
+        #expect(try await store.redis.send("EXISTS", lease.key).integer == 1)
+        #expect(try await store.renew(lease))
+        try await store.release(lease)
+        #expect(try await store.redis.send("EXISTS", lease.key).integer == 0)
+    }
+}
