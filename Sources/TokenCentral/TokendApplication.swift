@@ -38,6 +38,7 @@ public struct TokendApplication: Sendable {
                                          configErrorRetry: refresh.configErrorRetry),
             forcedCooldown: refresh.forcedCooldown,
             stableForceDailyLimit: refresh.stableForceDailyLimit,
+            checkInterval: refresh.checkInterval,
             metrics: TokenMetrics(factory: PrometheusMetricsFactory(registry: registry)),
             logger: logger
         )

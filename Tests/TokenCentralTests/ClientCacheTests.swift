@@ -35,7 +35,7 @@ import Testing
 
     @Test func expiredEntryIsReadAgain() async throws {
         let fixture = try ClientFixture(url: try sharedRedisURL())
-        try await fixture.writeToken("short-lived", ttl: .seconds(2))
+        try await fixture.writeToken("short-lived", ttl: .seconds(4))
         try await fixture.withListeningClient { client in
             #expect(try await client.accessToken(for: fixture.appid) == "short-lived")
             try await fixture.writeToken("next")

@@ -13,12 +13,11 @@ import TokenCentral
         store = TokenStore(redis: try RedisClient(url: try sharedRedisURL()), keys: TokenKeys(prefix: uniquePrefix("store")))
     }
 
-    /// A token issued within `window`, relative to Redis' clock now, valid for a minute.
-    func write(_ token: String, issued window: ClosedRange<Int64>, minimumGeneration: Int = 1, reseed: Bool = false) async throws
-        -> WriteOutcome
+    /// A token issued within `window`, relative to the Redis time `now`, valid for a minute.
+    func write(_ token: String, issued window: ClosedRange<Int64>, at now: Int64, minimumGeneration: Int = 1, reseed: Bool = false)
+        async throws -> WriteOutcome
     {
-        let now = try await store.time().redisNow()
-        return try await store.write(
+        try await store.write(
             appid: appid, token: token, issued: (now + window.lowerBound)...(now + window.upperBound), lifetimeMillis: 60_000,
             worker: "test", grant: .token, minimumGeneration: minimumGeneration, reseed: reseed)
     }
@@ -26,8 +25,9 @@ import TokenCentral
     func stored() async throws -> TokenRecord? { try await store.snapshot(appid).status.record }
 
     @Test func laterIssuedTokenReplacesTheStoredOneWithTheNextGeneration() async throws {
-        _ = try await write("first", issued: -200 ... -150)
-        guard case .written(let generation, _) = try await write("second", issued: -100 ... -50) else {
+        let now = try await store.time().redisNow()
+        _ = try await write("first", issued: -200 ... -150, at: now)
+        guard case .written(let generation, _) = try await write("second", issued: -100 ... -50, at: now) else {
             Issue.record("expected a write"); return
         }
         #expect(generation == 2)
@@ -36,25 +36,28 @@ import TokenCentral
     }
 
     @Test func certainlyOlderTokenIsRefused() async throws {
-        _ = try await write("newer", issued: -100 ... -50)
-        #expect(try await write("older", issued: -300 ... -200) == .older(storedGeneration: 1))
+        let now = try await store.time().redisNow()
+        _ = try await write("newer", issued: -100 ... -50, at: now)
+        #expect(try await write("older", issued: -300 ... -200, at: now) == .older(storedGeneration: 1))
         #expect(try await stored()?.token == "newer")
     }
 
     @Test func overlappingIssueWindowsAreRefusedAndRequestAnotherFetch() async throws {
-        _ = try await write("held-by-the-lease-winner", issued: -100 ... -90)
+        let now = try await store.time().redisNow()
+        _ = try await write("held-by-the-lease-winner", issued: -100 ... -90, at: now)
         // A worker paused past its lease: its window spans the winner's, so WeChat's order is unknown.
-        #expect(try await write("from-the-paused-worker", issued: -500 ... -10) == .ambiguous(storedGeneration: 1))
+        #expect(try await write("from-the-paused-worker", issued: -500 ... -10, at: now) == .ambiguous(storedGeneration: 1))
         let status = try await store.snapshot(appid).status
         #expect(status.record?.token == "held-by-the-lease-winner")
         #expect(status.refreshRequested != nil)
-        _ = try await write("certainly-last", issued: -5 ... -1)
+        _ = try await write("certainly-last", issued: -5 ... -1, at: now)
         #expect(try await store.snapshot(appid).status.refreshRequested == nil)
     }
 
     @Test func sameTokenKeepsItsGenerationAndDefersTheNextAttemptToItsExpiry() async throws {
-        _ = try await write("stable", issued: -100 ... -50)
-        guard case .same(let generation, let expiresAt) = try await write("stable", issued: -40 ... -30) else {
+        let now = try await store.time().redisNow()
+        _ = try await write("stable", issued: -100 ... -50, at: now)
+        guard case .same(let generation, let expiresAt) = try await write("stable", issued: -40 ... -30, at: now) else {
             Issue.record("expected the same token"); return
         }
         #expect(generation == 1)
@@ -70,23 +73,26 @@ import TokenCentral
     }
 
     @Test func generationKeepsRisingAfterRedisLostTheMeta() async throws {
-        guard case .written(let generation, _) = try await write("after-flush", issued: -10 ... -5, minimumGeneration: 8) else {
+        let now = try await store.time().redisNow()
+        guard case .written(let generation, _) = try await write("after-flush", issued: -10 ... -5, at: now, minimumGeneration: 8) else {
             Issue.record("expected a write"); return
         }
         #expect(generation == 8)
     }
 
     @Test func reseedRestoresTheTokenWithItsGeneration() async throws {
-        _ = try await write("remembered", issued: -100 ... -50, minimumGeneration: 5, reseed: true)
+        let now = try await store.time().redisNow()
+        _ = try await write("remembered", issued: -100 ... -50, at: now, minimumGeneration: 5, reseed: true)
         let record = try await stored()
         #expect(record?.generation == 5)
         #expect(try await store.snapshot(appid).status.retryAt == nil)
     }
 
     @Test func announcementCarriesGenerationButNeverTheToken() async throws {
+        let now = try await store.time().redisNow()
         var events = store.redis.subscribe(channels: [store.keys.refreshedChannel]).makeAsyncIterator()
         #expect(await events.next() == .subscribed)
-        _ = try await write("secret-looking-token", issued: -10 ... -5)
+        _ = try await write("secret-looking-token", issued: -10 ... -5, at: now)
         guard case .message(let message) = await events.next() else { Issue.record("no announcement"); return }
         let text = String(decoding: message.payload, as: UTF8.self)
         #expect(text.contains(#""appid":"wxfence""#))

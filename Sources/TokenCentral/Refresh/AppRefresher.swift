@@ -144,7 +144,15 @@ final class AppRefresher: Sendable {
         async throws(RedisError)
     {
         // Re-read under the lease: another worker may have refreshed between our decision and the lock.
-        let fresh = try await context.store.snapshot(app.appid)
+        var fresh = try await context.store.snapshot(app.appid)
+        if fresh.status.record == nil, loop.remembered == nil, force == nil {
+            // No token anywhere in Redis. On a first start nobody has one, but after a flush or a restart
+            // without persistence another worker may still hold it in memory and re-seeds it within one
+            // check interval: give it that chance before spending an upstream call.
+            await wakeup.wait(until: .now + min(context.checkInterval, lease.ttl / 2))
+            fresh = try await context.store.snapshot(app.appid)
+            if fresh.status.record != nil { return }
+        }
         let now = fresh.time.redisNow()
         if let force {
             if let bad = force.badToken, fresh.status.record?.token != bad {
@@ -221,7 +229,7 @@ final class AppRefresher: Sendable {
         let ahead = loop.remembered.map { context.schedule.effectiveAhead(lifetimeMillis: $0.lifetime) }
         let delay = context.failurePolicy.retryDelay(for: error.kind, failures: status.failures, nowMillis: nowMillis,
                                                      effectiveAheadMillis: ahead)
-        try await context.store.recordFailure(appid: app.appid, message: error.description, errcode: error.errcode, retryAfter: delay)
+        try await context.store.recordFailure(error, retryAfter: delay)
         let metadata: Logger.Metadata = [
             LogKey.errorKind: "\(error.kindLabel)", LogKey.errcode: "\(error.errcode.map(String.init) ?? "-")",
             LogKey.endpoint: "\(error.endpoint)", LogKey.retryIn: "\(delay)", LogKey.error: "\(error.errmsg)",
@@ -241,8 +249,15 @@ final class AppRefresher: Sendable {
     {
         let now = snapshot.time.redisNow()
         if let retryAt = snapshot.status.retryAt, now < retryAt, snapshot.status.lastError != nil {
-            metrics.forcedRefresh(.refused)
-            logger.info("forced refresh postponed: upstream is backing off", metadata: [LogKey.retryIn: "\(retryAt - now) ms"])
+            guard snapshot.status.lastErrorKind == "transient" else {
+                // Bad secret, IP not whitelisted, risk control, quota: forcing would fail the same way.
+                metrics.forcedRefresh(.refused)
+                logger.info("forced refresh refused: upstream refuses this app until retry_at",
+                            metadata: [LogKey.retryIn: "\(retryAt - now) ms", LogKey.errcode: "\(snapshot.status.lastErrcode.map(String.init) ?? "-")"])
+                return false
+            }
+            // A short transient backoff: keep the request (without waking the loop) and act on it at retry_at.
+            forced.withLock { $0.add(request) }
             return false
         }
         if let bad = request.badToken {

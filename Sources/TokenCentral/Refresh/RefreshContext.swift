@@ -10,6 +10,8 @@ struct RefreshContext: Sendable {
     var failurePolicy: FailurePolicy
     var forcedCooldown: Duration
     var stableForceDailyLimit: Int
+    /// `refresh.check_interval`: how soon a worker that still remembers a token re-seeds a flushed Redis.
+    var checkInterval: Duration
     var metrics: TokenMetrics
     var logger: Logger
     /// Backoff between attempts while Redis is unreachable.

@@ -41,6 +41,8 @@ public struct AppStatus: Sendable, Hashable {
     /// The last upstream failure, without secrets; cleared by the next new token.
     public var lastError: String?
     public var lastErrcode: Int?
+    /// `UpstreamError.kindLabel` of the last failure: transient, configuration, risk_control, quota.
+    public var lastErrorKind: String?
     public var lastErrorAt: Int64?
     /// No worker calls upstream for this app before this instant (backoff, risk control, quota, or
     /// an upstream that returned the same token: ask again when it expires).
@@ -81,6 +83,7 @@ public struct AppStatus: Sendable, Hashable {
         }
         lastError = fields["error"]
         lastErrcode = fields["errcode"].flatMap { Int($0) }
+        lastErrorKind = fields["error_kind"]
         lastErrorAt = int64("error_at")
         retryAt = int64("retry_at")
         failures = fields["failures"].flatMap { Int($0) } ?? 0

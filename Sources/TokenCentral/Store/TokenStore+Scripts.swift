@@ -47,21 +47,21 @@ extension TokenStore {
         redis.call('HSET', KEYS[2], 'token', token, 'expires_at', expires_at, 'fetched_at', issued_max,
           'generation', generation, 'worker', ARGV[5], 'grant', ARGV[6], 'expires_in', math.floor(lifetime / 1000),
           'issued_min', issued_min, 'issued_max', issued_max)
-        redis.call('HDEL', KEYS[2], 'error', 'errcode', 'error_at', 'retry_at', 'failures', 'refresh_requested')
+        redis.call('HDEL', KEYS[2], 'error', 'errcode', 'error_kind', 'error_at', 'retry_at', 'failures', 'refresh_requested')
         redis.call('PUBLISH', ARGV[7], string.format('{"appid":%s,"generation":%d,"expires_at":%d}',
           cjson.encode(ARGV[8]), generation, expires_at))
         return {'written', generation, expires_at}
         """
     )
 
-    /// Records an upstream failure for every worker to see: the message, the errcode, and `retry_at`
+    /// Records an upstream failure for every worker to see: the message, the errcode, its kind, and `retry_at`
     /// (Redis time + ARGV[3] ms) before which no worker calls upstream for this app again.
     static let failureScript = RedisScript(
         """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         redis.call('HSET', KEYS[1], 'error', ARGV[1], 'errcode', ARGV[2], 'error_at', now,
-          'retry_at', now + tonumber(ARGV[3]))
+          'retry_at', now + tonumber(ARGV[3]), 'error_kind', ARGV[4])
         return redis.call('HINCRBY', KEYS[1], 'failures', 1)
         """
     )

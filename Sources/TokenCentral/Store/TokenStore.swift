@@ -73,11 +73,11 @@ public struct TokenStore: Sendable {
 
     /// Records an upstream failure in meta; returns the number of consecutive failures.
     @discardableResult
-    public func recordFailure(appid: String, message: String, errcode: Int?, retryAfter: Duration) async throws(RedisError) -> Int {
+    public func recordFailure(_ error: UpstreamError, retryAfter: Duration) async throws(RedisError) -> Int {
         let reply = try await redis.evaluate(
             Self.failureScript,
-            keys: [keys.meta(appid)],
-            arguments: [message, errcode.map(String.init) ?? "", max(retryAfter.milliseconds, 1)]
+            keys: [keys.meta(error.appid)],
+            arguments: [error.description, error.errcode.map(String.init) ?? "", max(retryAfter.milliseconds, 1), error.kindLabel]
         )
         return reply.integer ?? 0
     }
