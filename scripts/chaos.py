@@ -123,6 +123,7 @@ def main():
     _import_redis()
     import redis
 
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from chaos import procs, report
     from chaos.scenarios import SCENARIOS, Context, Result

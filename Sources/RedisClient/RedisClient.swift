@@ -56,6 +56,19 @@ public final class RedisClient: Sendable {
         return try await withConnection { connection throws(RedisError) in try connection.roundTrip(commands) }
     }
 
+    /// Like `pipeline`, plus the local instants just before the commands were written and just after the
+    /// last reply was read, taken on the connection's thread: time spent waiting for a free connection is
+    /// excluded, so a `TIME` in the pipeline is bracketed as tightly as the round trip allows.
+    public func timedPipeline(_ commands: [RedisCommand]) async throws(RedisError)
+        -> (replies: [RedisReply], sentAt: ContinuousClock.Instant, receivedAt: ContinuousClock.Instant)
+    {
+        try await withConnection { connection throws(RedisError) in
+            let sentAt = ContinuousClock.now
+            let replies = try connection.roundTrip(commands)
+            return (replies, sentAt, ContinuousClock.now)
+        }
+    }
+
     /// Runs `body` with exclusive use of one healthy connection, on that connection's thread.
     func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result

@@ -10,7 +10,7 @@ public struct RedisClientConfiguration: Sendable {
     public var reconnectBackoff: Backoff
 
     public init(
-        poolSize: Int = 4,
+        poolSize: Int = 8,
         connectTimeout: Duration = .seconds(2),
         commandTimeout: Duration = .seconds(2),
         reconnectBackoff: Backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(2))

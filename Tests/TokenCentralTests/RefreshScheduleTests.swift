@@ -139,6 +139,13 @@ import Testing
         #expect(self.schedule.decide(status, appid: self.appid, nowMillis: 9 * self.hour) == .refresh(.requested))
     }
 
+    @Test func refreshRequestedWaitsUntilTheStoredIssueWindowHasPassed() {
+        var record = self.record(expiresAt: 10 * self.hour)
+        record.issuedMax = 9 * self.hour + 500
+        let status = AppStatus(record: record, refreshRequested: "issue-order-unknown")
+        #expect(self.schedule.decide(status, appid: self.appid, nowMillis: 9 * self.hour) == .wait(untilMillis: 9 * self.hour + 501))
+    }
+
     @Test func retryAtInTheFutureIsHonouredWithoutAToken() {
         let status = AppStatus(retryAt: self.hour + 5_000, failures: 3)
         #expect(self.schedule.decide(status, appid: self.appid, nowMillis: self.hour) == .wait(untilMillis: self.hour + 5_000))

@@ -42,11 +42,7 @@ import WeChatMock
             let before = fleet.mock.stats(appid: "wxseeded").tokenCalls
             // Start three more workers on the same Redis: they find the valid token and stay quiet.
             try await WorkerFleet.runMore(3, like: workers[0], fleet: fleet) { newcomers in
-                for newcomer in newcomers {
-                    try await waitUntil("newcomer observed the stored token") {
-                        newcomer.renderedMetrics().contains("tokencentral_token_generation{app=\"wxseeded\"} 1")
-                    }
-                }
+                try await WorkerFleet.waitUntilEveryWorkerRemembers("wxseeded", newcomers)
             }
             #expect(fleet.mock.stats(appid: "wxseeded").tokenCalls == before)
             #expect(before == 1)
@@ -57,8 +53,9 @@ import WeChatMock
         let server = try RedisServerProcess()
         try await server.start()
         let mock = WeChatMockConfiguration(tokenLifetime: 7200, apps: ["wxflush": "s1"])
-        try await WorkerFleet.run(workers: 2, apps: [.app("wxflush", secret: "s1")], mock: mock, redisURL: server.url) { fleet, _ in
+        try await WorkerFleet.run(workers: 2, apps: [.app("wxflush", secret: "s1")], mock: mock, redisURL: server.url) { fleet, workers in
             try await fleet.waitForGeneration("wxflush", atLeast: 1)
+            try await WorkerFleet.waitUntilEveryWorkerRemembers("wxflush", workers)
             let token = try await fleet.currentToken("wxflush")
             try await fleet.store.redis.send("FLUSHALL")
             try await waitUntil("token re-seeded") { try await fleet.currentToken("wxflush") == token }
@@ -71,8 +68,9 @@ import WeChatMock
         let server = try RedisServerProcess()
         try await server.start()
         let mock = WeChatMockConfiguration(tokenLifetime: 7200, apps: ["wxrestart": "s1"])
-        try await WorkerFleet.run(workers: 2, apps: [.app("wxrestart", secret: "s1")], mock: mock, redisURL: server.url) { fleet, _ in
+        try await WorkerFleet.run(workers: 2, apps: [.app("wxrestart", secret: "s1")], mock: mock, redisURL: server.url) { fleet, workers in
             try await fleet.waitForGeneration("wxrestart", atLeast: 1)
+            try await WorkerFleet.waitUntilEveryWorkerRemembers("wxrestart", workers)
             let token = try await fleet.currentToken("wxrestart")
             try await server.restart()
             try await waitUntil("token re-seeded after restart", timeout: .seconds(15)) {

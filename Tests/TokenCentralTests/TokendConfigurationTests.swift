@@ -101,7 +101,7 @@ import Testing
         let configuration = try self.parse(self.apps)
         #expect(configuration.redis.url == "redis://127.0.0.1:6379/0")
         #expect(configuration.redis.keyPrefix == "wechat")
-        #expect(configuration.redis.poolSize == 4)
+        #expect(configuration.redis.poolSize == 8)
         #expect(configuration.redis.commandTimeout == .seconds(2))
         #expect(configuration.upstream.wechatBaseURL == "https://api.weixin.qq.com")
         #expect(configuration.upstream.wecomBaseURL == "https://qyapi.weixin.qq.com")

@@ -144,6 +144,18 @@ extension WorkerFleet {
     }
 }
 
+extension WorkerFleet {
+    /// Waits until every worker has read the app's token (its generation gauge is set), so each holds
+    /// it in memory and can re-seed it.
+    static func waitUntilEveryWorkerRemembers(_ appid: String, _ workers: [TokendApplication]) async throws {
+        for worker in workers {
+            try await waitUntil("\(worker.configuration.workerID) read the token of \(appid)") {
+                worker.renderedMetrics().contains("tokencentral_token_generation{app=\"\(appid)\"}")
+            }
+        }
+    }
+}
+
 extension TokendApplication {
     func renderedMetrics() -> String {
         var buffer: [UInt8] = []

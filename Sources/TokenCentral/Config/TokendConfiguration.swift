@@ -5,7 +5,7 @@ public struct TokendConfiguration: Sendable {
         public var url: String = "redis://127.0.0.1:6379/0"
         /// `P` in the key names `P:{APPID}:access_token`, `P:refreshed`, ...
         public var keyPrefix: String = "wechat"
-        public var poolSize: Int = 4
+        public var poolSize: Int = 8
         public var commandTimeout: Duration = .seconds(2)
     }
 

@@ -51,7 +51,10 @@ public struct RefreshSchedule: Sendable, Hashable {
         if let retryAt = status.retryAt, now < retryAt { return .wait(untilMillis: retryAt) }
         guard let record = status.record else { return .refresh(.missing) }
         if !record.isValid(atMillis: now) { return .refresh(.expired) }
-        if status.refreshRequested != nil { return .refresh(.requested) }
+        if status.refreshRequested != nil {
+            // The next fetch must be certainly later than the stored token, or it is ambiguous again.
+            return now > record.issuedMax ? .refresh(.requested) : .wait(untilMillis: record.issuedMax + 1)
+        }
         let due = dueAt(record, appid: appid)
         return now >= due ? .refresh(.due) : .wait(untilMillis: due)
     }

@@ -19,13 +19,11 @@ public struct TokenStore: Sendable {
     }
 
     public func snapshot(_ appid: String) async throws(RedisError) -> Snapshot {
-        let sentAt = ContinuousClock.now
-        let replies = try await redis.pipeline([
+        let (replies, sentAt, receivedAt) = try await redis.timedPipeline([
             RedisCommand("TIME"),
             RedisCommand("HGETALL", keys.meta(appid)),
             RedisCommand("EXISTS", keys.accessToken(appid)),
         ])
-        let receivedAt = ContinuousClock.now
         return Snapshot(
             status: AppStatus(fields: replies[1].hashFields ?? [:]),
             tokenKeyExists: replies[2].integer == 1,
@@ -35,9 +33,8 @@ public struct TokenStore: Sendable {
 
     /// Reads the Redis clock alone.
     public func time() async throws(RedisError) -> RedisTimeSample {
-        let sentAt = ContinuousClock.now
-        let reply = try await redis.send("TIME")
-        return RedisTimeSample(redisMillis: try Self.millis(reply, redis: redis), sentAt: sentAt, receivedAt: .now)
+        let (replies, sentAt, receivedAt) = try await redis.timedPipeline([RedisCommand("TIME")])
+        return RedisTimeSample(redisMillis: try Self.millis(replies[0], redis: redis), sentAt: sentAt, receivedAt: receivedAt)
     }
 
     /// Stores a token through the fenced write script (see `writeScript`).
