@@ -21,7 +21,7 @@ test: deps compose-check
 
 ## Release build; compares the Swift client with redis-benchmark on the same server in the same run.
 bench: deps
-	@scripts/ensure-deps.sh python3-redis
+	@scripts/ensure-deps.sh python3-redis wrk
 	swift build -c release --product tokencentral-bench
 	swift build -c release --product tokend
 	swift build -c release --product wechat-mock

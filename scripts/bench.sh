@@ -39,3 +39,6 @@ done
 
 echo
 /usr/bin/python3 scripts/forced_refresh_latency.py --bin-dir .build/release --samples "${BENCH_FORCED_SAMPLES:-300}"
+
+echo
+/usr/bin/python3 scripts/fleet_bench.py --bin-dir .build/release --apps "${BENCH_FLEET_APPS:-2000}"
