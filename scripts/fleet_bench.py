@@ -61,7 +61,7 @@ def main():
                 f.write(f"redis: {{url: '{os.environ['REDIS_URL']}', key_prefix: fleet}}\n"
                         f"upstream: {{wechat_base_url: '{base_url}', timeout: 5s}}\n"
                         f"worker: {{id: w{index}}}\nhttp: {{host: 127.0.0.1, port: {http_port}}}\napps:\n" + "\n".join(lines) + "\n")
-            processes.append(subprocess.Popen([f"{args.bin_dir}/tokend", "--config", config, "--log-level", "error"],
+            processes.append(subprocess.Popen([f"{args.bin_dir}/tokend", "--config", config, "--log-level", os.environ.get("FLEET_LOG_LEVEL", "error")],
                                               stdout=log, stderr=log))
         workers = processes[1:]
 
