@@ -51,12 +51,12 @@ struct RefreshCommand: AsyncParsableCommand {
         var events = deployment.redis.subscribe(channels: [keys.refreshedChannel]).makeAsyncIterator()
         guard await events.next() == .subscribed else { throw CancellationError() }
         let before = try await deployment.redis.send("HGET", keys.meta(appid), "generation").integer ?? 0
-        let body = try JSONOutput.encode(ForcedRefreshRequestBody(appid: appid, badToken: badToken))
+        let body = RefreshMessage(appid: appid, badToken: badToken).payload
         guard try await deployment.redis.publish(keys.refreshChannel, body) > 0 else {
             throw TokenctlError("no tokend worker listens on \(keys.refreshChannel); is one running with this prefix?")
         }
         while let event = await events.next() {
-            if case .message(let message) = event, let announcement = RefreshAnnouncement(payload: message.payload),
+            if case .message(let message) = event, let announcement = RefreshedAnnouncement(payload: message.payload),
                 announcement.appid == appid, announcement.generation > before
             {
                 return announcement.generation

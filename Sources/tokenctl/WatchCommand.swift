@@ -25,7 +25,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     private enum Event: Sendable {
         case repaint
-        case announced(RefreshAnnouncement, at: Date)
+        case announced(RefreshedAnnouncement, at: Date)
         case stop
     }
 
@@ -39,7 +39,7 @@ struct WatchCommand: AsyncParsableCommand {
         await withTaskGroup { group in
             group.addTask {
                 for await event in deployment.redis.subscribe(channels: [deployment.keys.refreshedChannel]) {
-                    if case .message(let message) = event, let announcement = RefreshAnnouncement(payload: message.payload) {
+                    if case .message(let message) = event, let announcement = RefreshedAnnouncement(payload: message.payload) {
                         sink.yield(.announced(announcement, at: Date()))
                     }
                 }

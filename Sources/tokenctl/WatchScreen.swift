@@ -1,5 +1,6 @@
 import Foundation
 import RedisClient
+import TokenCentral
 
 /// The `watch` view: a title, the status table, and the latest announcements on `P:refreshed`, which
 /// show one upstream call per token lifetime and which worker made it.
@@ -9,13 +10,13 @@ struct WatchScreen {
     static let clear = "\u{1B}[H\u{1B}[2J"
 
     let title: String
-    private var announcements: [(at: Date, announcement: RefreshAnnouncement)] = []
+    private var announcements: [(at: Date, announcement: RefreshedAnnouncement)] = []
 
     init(title: String) {
         self.title = title
     }
 
-    mutating func record(_ announcement: RefreshAnnouncement, at date: Date) {
+    mutating func record(_ announcement: RefreshedAnnouncement, at date: Date) {
         announcements.append((date, announcement))
         announcements.removeFirst(max(0, announcements.count - Self.logLength))
     }

@@ -113,6 +113,20 @@ def wait_call_in_flight(h, appid, base_calls, timeout):
     return h.wait_for(lambda: h.admin.token_calls(appid) > base_calls, timeout, step=0.003)
 
 
+def holder_during_call(h, appid, latency_ms):
+    """Slows the next upstream call by `latency_ms`, waits until it is in flight, and returns the lease
+    value and the (worker_id, process) holding the lease for it."""
+    base = h.admin.token_calls(appid)
+    h.admin.fault("latency", appid=appid, count=1, latency_ms=latency_ms)
+    if not wait_call_in_flight(h, appid, base, h.lifetime + 4):
+        raise HarnessError("no refresh call started within a lifetime")
+    lease = h.lease_holder(appid)
+    worker_id, proc = h.workers.by_lease_value(lease)
+    if proc is None:
+        raise HarnessError(f"refresh call in flight but lease value {lease!r} names no worker")
+    return lease, worker_id, proc
+
+
 def cycle_s(h):
     return h.lifetime - h.effective_ahead_ms / 1000
 
@@ -138,17 +152,10 @@ def kill_holder(ctx):
     res = ctx.result
     h = ctx.harness("kill", [APP])
     h.wait_first_tokens()
-    base = h.admin.token_calls(APP)
+    current = h.sampler.latest(APP)
     # Shorter than the lease TTL: the killed call is answered before the takeover call is sent, as with
     # WeChat's millisecond answers (a call answered *after* the takeover's would supersede its token).
-    h.admin.fault("latency", appid=APP, count=1, latency_ms=300)
-    current = h.sampler.latest(APP)
-    if not wait_call_in_flight(h, APP, base, h.lifetime + 4):
-        raise HarnessError("no refresh call started within a lifetime")
-    lease = h.lease_holder(APP)
-    worker_id, proc = h.workers.by_lease_value(lease)
-    if proc is None:
-        raise HarnessError(f"refresh call in flight but lease value {lease!r} names no worker")
+    lease, worker_id, proc = holder_during_call(h, APP, latency_ms=300)
     since = h.sampler.token_count(APP)
     h.workers.kill9(worker_id)
     killed_at = time.time()
@@ -176,15 +183,8 @@ def pause_holder(ctx):
     res = ctx.result
     h = ctx.harness("pause", [APP])
     h.wait_first_tokens()
-    base = h.admin.token_calls(APP)
-    h.admin.fault("latency", appid=APP, count=1, latency_ms=1000)
     pause_s = 1.5
-    if not wait_call_in_flight(h, APP, base, h.lifetime + 4):
-        raise HarnessError("no refresh call started within a lifetime")
-    lease = h.lease_holder(APP)
-    worker_id, proc = h.workers.by_lease_value(lease)
-    if proc is None:
-        raise HarnessError(f"refresh call in flight but lease value {lease!r} names no worker")
+    lease, worker_id, proc = holder_during_call(h, APP, latency_ms=1000)
     before = h.sampler.token_count(APP)
     h.workers.pause(worker_id)
     stopped_at = time.time()

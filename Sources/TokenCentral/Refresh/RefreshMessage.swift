@@ -19,13 +19,18 @@ public struct RefreshMessage: Sendable, Hashable {
         case malformed
     }
 
-    private struct Body: Decodable {
+    private struct Body: Codable {
         var appid: String
         var badToken: String?
 
         enum CodingKeys: String, CodingKey {
             case appid, badToken = "bad_token"
         }
+    }
+
+    /// The message as published: `{"appid":...,"bad_token":...}`, `bad_token` omitted when nil.
+    public var payload: [UInt8] {
+        Array((try? JSONEncoder().encode(Body(appid: appid, badToken: badToken))) ?? Data())
     }
 
     public static func parse(_ payload: [UInt8]) -> Result<RefreshMessage, ParseError> {

@@ -62,7 +62,7 @@ public final class TokenRefresher: Service, Sendable {
                 logger.debug("subscribed", metadata: ["channels": "\(channels)"])
                 for refresher in refreshers.values { refresher.wake() }
             case .message(let message) where message.channel == store.keys.refreshedChannel:
-                if let appid = RefreshedAnnouncement.appid(in: message.payload) { refreshers[appid]?.wake() }
+                if let announcement = RefreshedAnnouncement(payload: message.payload) { refreshers[announcement.appid]?.wake() }
             case .message(let message):
                 handleForcedRefresh(message.payload)
             }
@@ -98,16 +98,5 @@ public final class TokenRefresher: Service, Sendable {
                 metrics.redisErrorsInWatchdog.increment()
             }
         }
-    }
-}
-
-/// Reads the appid out of a `P:refreshed` announcement.
-enum RefreshedAnnouncement {
-    private struct Body: Decodable {
-        var appid: String
-    }
-
-    static func appid(in payload: [UInt8]) -> String? {
-        try? JSONDecoder().decode(Body.self, from: Data(payload)).appid
     }
 }
