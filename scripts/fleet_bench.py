@@ -7,9 +7,11 @@ memory and the CPU used while idle, the busiest second of upstream calls (sample
 wrk's requests per second on GET /v1/apps/{appid}/access_token next to redis-benchmark GET, in the same
 run. Stops everything it started, by PID.
 """
-import argparse, json, os, re, signal, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, re, subprocess, sys, tempfile, time, urllib.request
 
 import redis
+
+from bench_processes import BenchProcesses
 
 
 def mock_calls(base_url):
@@ -38,12 +40,9 @@ def main():
     port = int(os.environ["REDIS_PORT"])
     workdir = tempfile.mkdtemp(prefix="tc-fleet-")
     log = open(os.path.join(workdir, "processes.log"), "w")
-    processes = []
+    fleet = BenchProcesses(args.bin_dir, log)
     try:
-        mock = subprocess.Popen([f"{args.bin_dir}/wechat-mock", "--port", "0", "--derived-secrets", "--lifetime",
-                                 str(args.lifetime), "--quota", "100000"], stdout=subprocess.PIPE, stderr=log, text=True)
-        processes.append(mock)
-        base_url = mock.stdout.readline().strip().rsplit(" ", 1)[-1]
+        base_url = fleet.start_mock("--derived-secrets", "--lifetime", str(args.lifetime), "--quota", "100000")
         appids = [f"wxfleet{index:06d}" for index in range(args.apps)]
         secrets = os.path.join(workdir, "secrets")
         os.mkdir(secrets)
@@ -52,18 +51,16 @@ def main():
             with open(os.path.join(secrets, appid), "w") as f:
                 f.write(f"secret-{appid}")
             lines.append(f"  - {{appid: {appid}, secret_file: secrets/{appid}}}")
-        http_ports = []
+        http_ports, workers = [], []
         for index in range(3):
             http_port = int(subprocess.check_output(["scripts/free-port.sh"], text=True))
             http_ports.append(http_port)
-            config = os.path.join(workdir, f"w{index}.yaml")
-            with open(config, "w") as f:
-                f.write(f"redis: {{url: '{os.environ['REDIS_URL']}', key_prefix: fleet}}\n"
-                        f"upstream: {{wechat_base_url: '{base_url}', timeout: 5s}}\n"
-                        f"worker: {{id: w{index}}}\nhttp: {{host: 127.0.0.1, port: {http_port}}}\napps:\n" + "\n".join(lines) + "\n")
-            processes.append(subprocess.Popen([f"{args.bin_dir}/tokend", "--config", config, "--log-level", os.environ.get("FLEET_LOG_LEVEL", "error")],
-                                              stdout=log, stderr=log))
-        workers = processes[1:]
+            workers.append(fleet.start_worker(
+                os.path.join(workdir, f"w{index}.yaml"),
+                f"redis: {{url: '{os.environ['REDIS_URL']}', key_prefix: fleet}}\n"
+                f"upstream: {{wechat_base_url: '{base_url}', timeout: 5s}}\n"
+                f"worker: {{id: w{index}}}\nhttp: {{host: 127.0.0.1, port: {http_port}}}\napps:\n" + "\n".join(lines) + "\n",
+                log_level=os.environ.get("FLEET_LOG_LEVEL", "error")))
 
         started = time.time()
         per_second, last = [], 0
@@ -102,14 +99,7 @@ def main():
         print(f"HTTP GET access_token (wrk -c 16): {http_rps:.0f} rps; redis-benchmark GET -c 16: {redis_rps:.0f} rps; "
               f"ratio {http_rps / redis_rps:.2f}")
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
+        fleet.stop()
 
 if __name__ == "__main__":
     main()

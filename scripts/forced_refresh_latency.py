@@ -5,13 +5,11 @@ The announcement is published by the same Lua script that writes the token, so i
 write. Starts wechat-mock and three tokend workers (from --bin-dir) against $REDIS_URL (run through
 scripts/with-redis.sh), stops them by PID, prints p50/p99/max in milliseconds.
 """
-import argparse, json, os, signal, subprocess, sys, tempfile, time
+import argparse, json, os, sys, tempfile, time
 
 import redis
 
-
-def start(cmd, log, env=None):
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+from bench_processes import BenchProcesses
 
 
 def main():
@@ -23,22 +21,17 @@ def main():
     prefix, appid = "latency", "wxlatency"
     workdir = tempfile.mkdtemp(prefix="tc-latency-")
     log = open(os.path.join(workdir, "processes.log"), "w")
-    processes = []
+    fleet = BenchProcesses(args.bin_dir, log)
     try:
-        mock = subprocess.Popen([f"{args.bin_dir}/wechat-mock", "--port", "0", "--app", f"{appid}:s1", "--lifetime", "7200"],
-                                stdout=subprocess.PIPE, stderr=log, text=True)
-        processes.append(mock)
-        base_url = mock.stdout.readline().strip().rsplit(" ", 1)[-1]
+        base_url = fleet.start_mock("--app", f"{appid}:s1", "--lifetime", "7200")
         env = dict(os.environ, LATENCY_SECRET="s1")
         for index in range(3):
-            config = os.path.join(workdir, f"w{index}.yaml")
-            with open(config, "w") as f:
-                f.write(f"redis: {{url: '{os.environ['REDIS_URL']}', key_prefix: {prefix}}}\n"
-                        f"upstream: {{wechat_base_url: '{base_url}', timeout: 2s}}\n"
-                        f"worker: {{id: w{index}}}\nhttp: {{enabled: false}}\n"
-                        f"refresh: {{forced_cooldown: 1ms}}\n"
-                        f"apps: [{{appid: {appid}, secret_env: LATENCY_SECRET}}]\n")
-            processes.append(start([f"{args.bin_dir}/tokend", "--config", config, "--log-level", "warning"], log, env))
+            fleet.start_worker(os.path.join(workdir, f"w{index}.yaml"),
+                               f"redis: {{url: '{os.environ['REDIS_URL']}', key_prefix: {prefix}}}\n"
+                               f"upstream: {{wechat_base_url: '{base_url}', timeout: 2s}}\n"
+                               f"worker: {{id: w{index}}}\nhttp: {{enabled: false}}\n"
+                               f"refresh: {{forced_cooldown: 1ms}}\n"
+                               f"apps: [{{appid: {appid}, secret_env: LATENCY_SECRET}}]\n", env=env)
         token_key = f"{prefix}:{{{appid}}}:access_token"
         deadline = time.time() + 30
         while client.get(token_key) is None:
@@ -66,14 +59,7 @@ def main():
         print(f"forced refresh, publish -> new token announced ({len(samples)} samples, 3 workers, mock upstream): "
               f"p50 {pct(50):.2f} ms, p99 {pct(99):.2f} ms, max {samples[-1]:.2f} ms")
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
+        fleet.stop(timeout=10)
 
 if __name__ == "__main__":
     main()
