@@ -145,12 +145,12 @@ extension WorkerFleet {
 }
 
 extension WorkerFleet {
-    /// Waits until every worker has read the app's token (its generation gauge is set), so each holds
-    /// it in memory and can re-seed it.
+    /// Waits until every worker has read the app's token (its generation gauge is non-zero), so each
+    /// holds it in memory and can re-seed it. The gauge exists, at 0, from the moment a worker starts.
     static func waitUntilEveryWorkerRemembers(_ appid: String, _ workers: [TokendApplication]) async throws {
         for worker in workers {
             try await waitUntil("\(worker.configuration.workerID) read the token of \(appid)") {
-                worker.renderedMetrics().contains("tokencentral_token_generation{app=\"\(appid)\"}")
+                (worker.gauge("tokencentral_token_generation", app: appid) ?? 0) >= 1
             }
         }
     }
@@ -161,5 +161,13 @@ extension TokendApplication {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// The value of a per-app gauge as `/metrics` renders it; nil when the worker has no such gauge.
+    func gauge(_ name: String, app appid: String) -> Double? {
+        let prefix = "\(name){app=\"\(appid)\"} "
+        return renderedMetrics().split(separator: "\n").lazy
+            .first { $0.hasPrefix(prefix) }
+            .flatMap { Double($0.dropFirst(prefix.count)) }
     }
 }

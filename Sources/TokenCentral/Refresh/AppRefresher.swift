@@ -80,12 +80,7 @@ final class AppRefresher: Sendable {
         let snapshot = try await context.store.snapshot(app.appid)
         let now = snapshot.time.redisNow()
         loop.highestGeneration = max(loop.highestGeneration, snapshot.status.record?.generation ?? 0)
-        if let record = snapshot.status.record, record.isValid(atMillis: now),
-            record.issuedMin >= loop.remembered?.issuedMin ?? .min
-        {
-            loop.remembered = record
-            latest.withLock { $0 = record }
-        }
+        if let record = snapshot.status.record, record.isValid(atMillis: now) { remember(record, loop: &loop) }
         metrics.observe(snapshot.status.record, nowMillis: now)
 
         if let remembered = loop.remembered, remembered.isValid(atMillis: now), !snapshot.tokenKeyExists {
@@ -107,6 +102,13 @@ final class AppRefresher: Sendable {
         case .refresh(let reason):
             try await refreshUnderLease(reason: reason, force: force, loop: &loop)
         }
+    }
+
+    /// Keeps `record` as the token to re-seed Redis with, unless this worker already holds a later-issued one.
+    private func remember(_ record: TokenRecord, loop: inout LoopState) {
+        guard record.issuedMin >= loop.remembered?.issuedMin ?? .min else { return }
+        loop.remembered = record
+        latest.withLock { $0 = record }
     }
 
     /// Redis lost a token this worker still holds (FLUSHALL, restart without persistence): put it back
@@ -187,6 +189,14 @@ final class AppRefresher: Sendable {
             let outcome = try await context.store.write(
                 appid: app.appid, token: fetched.token, issued: issued, lifetimeMillis: fetched.expiresIn.milliseconds,
                 worker: context.workerID, grant: app.grant, minimumGeneration: loop.highestGeneration + 1)
+            if case .written(let generation, let expiresAt) = outcome {
+                // Remembered at once, not at the next re-read: if Redis loses the token in between
+                // (restart without persistence), this worker still re-seeds it instead of fetching again.
+                loop.highestGeneration = max(loop.highestGeneration, generation)
+                remember(TokenRecord(token: fetched.token, expiresAt: expiresAt, fetchedAt: issued.upperBound, generation: generation,
+                                     worker: context.workerID, grant: app.grant, lifetime: fetched.expiresIn.milliseconds,
+                                     issuedMin: issued.lowerBound, issuedMax: issued.upperBound), loop: &loop)
+            }
             record(outcome, fetched: fetched, reason: reason, force: force, loop: &loop)
         case .failure(let error):
             try await recordFailure(error, status: fresh.status, nowMillis: now, loop: &loop)
