@@ -39,6 +39,7 @@ public struct TokendApplication: Sendable {
             forcedCooldown: refresh.forcedCooldown,
             stableForceDailyLimit: refresh.stableForceDailyLimit,
             checkInterval: refresh.checkInterval,
+            fetchPermits: FetchPermits(limit: configuration.upstream.maxConcurrentCalls),
             metrics: TokenMetrics(factory: PrometheusMetricsFactory(registry: registry)),
             logger: logger
         )

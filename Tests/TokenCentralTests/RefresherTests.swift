@@ -120,6 +120,34 @@ import WeChatMock
         }
     }
 
+    @Test func aWorkerHoldsNoMoreLeasesThanItsUpstreamCallLimit() async throws {
+        let appids = (0..<6).map { "wxlimit\($0)" }
+        let mock = WeChatMockConfiguration(tokenLifetime: 7200, derivedSecrets: true)
+        let app = try WeChatMock(configuration: mock)
+        for appid in appids { app.inject(.latency(.milliseconds(300), count: 1), appid: appid) }
+        try await withWeChatMockServer(app) { url in
+            var configuration = WorkerFleet.configuration(
+                worker: "limited", apps: appids.map { .app($0, secret: WeChatMockConfiguration.derivedSecret(for: $0)) },
+                redisURL: try sharedRedisURL(), prefix: uniquePrefix("limit"), mockURL: url)
+            configuration.upstream.maxConcurrentCalls = 2
+            let worker = try TokendApplication(configuration: configuration, logger: WorkerFleet.logger)
+            let running = Task { try await worker.refresher.run() }
+            defer { running.cancel() }
+            let locks = appids.map { RedisCommand("EXISTS", worker.store.keys.lock($0)) }
+            let tokens = appids.map { RedisCommand("EXISTS", worker.store.keys.accessToken($0)) }
+            var mostLeases = 0
+            try await waitUntil("every app has a token", timeout: .seconds(20), every: .milliseconds(10)) {
+                let held = try await worker.redis.pipeline(locks).reduce(0) { $0 + ($1.integer ?? 0) }
+                mostLeases = max(mostLeases, held)
+                return try await worker.redis.pipeline(tokens).allSatisfy { $0.integer == 1 }
+            }
+            #expect(mostLeases <= 2, "\(mostLeases) leases held at once")
+            #expect(mostLeases >= 1)
+            #expect(appids.allSatisfy { app.stats(appid: $0).tokenCalls == 1 })
+            try await deleteKeys(withPrefix: configuration.redis.keyPrefix, on: worker.redis)
+        }
+    }
+
     @Test func stoppingAWorkerReleasesTheLeaseItHolds() async throws {
         let mock = WeChatMockConfiguration(tokenLifetime: 7200, apps: ["wxstop": "s1"])
         let app = try WeChatMock(configuration: mock)

@@ -32,6 +32,7 @@ import Testing
           wechat_base_url: http://127.0.0.1:9000/
           wecom_base_url: http://127.0.0.1:9001
           timeout: 4s
+          max_concurrent_calls: 3
         worker:
           id: worker-7
         refresh:
@@ -106,6 +107,7 @@ import Testing
         #expect(configuration.upstream.wechatBaseURL == "https://api.weixin.qq.com")
         #expect(configuration.upstream.wecomBaseURL == "https://qyapi.weixin.qq.com")
         #expect(configuration.upstream.timeout == .seconds(10))
+        #expect(configuration.upstream.maxConcurrentCalls == 8)
         #expect(configuration.refresh.ahead == .seconds(300))
         #expect(configuration.refresh.lockTTL == .seconds(30))
         #expect(configuration.refresh.checkInterval == .seconds(5))
@@ -144,6 +146,7 @@ import Testing
         #expect(upstream.wechatBaseURL == "http://127.0.0.1:9000")
         #expect(upstream.wecomBaseURL == "http://127.0.0.1:9001")
         #expect(upstream.timeout == .seconds(4))
+        #expect(upstream.maxConcurrentCalls == 3)
     }
 
     @Test func workerIDIsReadFromTheFile() throws {
@@ -339,6 +342,11 @@ import Testing
     @Test func poolSizeOutOfRangeNamesTheField() throws {
         let error = try #require(self.failure("redis:\n  pool_size: 0\n" + self.apps))
         #expect(error.field == "redis.pool_size")
+    }
+
+    @Test func maxConcurrentCallsOutOfRangeNamesTheField() throws {
+        let error = try #require(self.failure("upstream:\n  max_concurrent_calls: 0\n" + self.apps))
+        #expect(error.field == "upstream.max_concurrent_calls")
     }
 
     @Test func nonHTTPBaseURLNamesTheField() throws {

@@ -18,9 +18,11 @@ struct ConfigurationFile: Decodable {
         var wechatBaseUrl: String?
         var wecomBaseUrl: String?
         var timeout: DurationValue?
+        var maxConcurrentCalls: Int?
 
         enum CodingKeys: String, CodingKey {
             case wechatBaseUrl = "wechat_base_url", wecomBaseUrl = "wecom_base_url", timeout
+            case maxConcurrentCalls = "max_concurrent_calls"
         }
     }
 
@@ -81,7 +83,7 @@ struct ConfigurationFile: Decodable {
     static let allowedKeys: [String: Set<String>] = [
         "": ["redis", "upstream", "worker", "refresh", "http", "apps"],
         "redis": ["url", "key_prefix", "pool_size", "command_timeout"],
-        "upstream": ["wechat_base_url", "wecom_base_url", "timeout"],
+        "upstream": ["wechat_base_url", "wecom_base_url", "timeout", "max_concurrent_calls"],
         "worker": ["id"],
         "refresh": [
             "ahead", "lock_ttl", "check_interval", "retry_initial", "retry_maximum", "config_error_retry",

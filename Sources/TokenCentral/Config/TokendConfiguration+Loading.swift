@@ -100,6 +100,9 @@ private struct Resolver {
         configuration.upstream.wechatBaseURL = try baseURL("upstream.wechat_base_url", parsed.upstream?.wechatBaseUrl, default: defaults.upstream.wechatBaseURL)
         configuration.upstream.wecomBaseURL = try baseURL("upstream.wecom_base_url", parsed.upstream?.wecomBaseUrl, default: defaults.upstream.wecomBaseURL)
         configuration.upstream.timeout = try duration("upstream.timeout", parsed.upstream?.timeout, default: defaults.upstream.timeout)
+        configuration.upstream.maxConcurrentCalls = try integer(
+            "upstream.max_concurrent_calls", parsed.upstream?.maxConcurrentCalls,
+            default: defaults.upstream.maxConcurrentCalls, range: 1...1024)
 
         let refresh = parsed.refresh
         configuration.refresh.ahead = try duration("refresh.ahead", refresh?.ahead, default: defaults.refresh.ahead)

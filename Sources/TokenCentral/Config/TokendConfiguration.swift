@@ -14,6 +14,9 @@ public struct TokendConfiguration: Sendable {
         public var wecomBaseURL: String = "https://qyapi.weixin.qq.com"
         /// Bound on one call to a token endpoint.
         public var timeout: Duration = .seconds(10)
+        /// Upstream calls one worker makes at once, over all its apps. 8 is the HTTP client's connection
+        /// limit per host: more would only wait for a connection, holding their leases meanwhile.
+        public var maxConcurrentCalls: Int = 8
     }
 
     public struct Refresh: Sendable {

@@ -123,38 +123,42 @@ final class AppRefresher: Sendable {
     }
 
     private func refreshUnderLease(reason: RefreshReason, force: ForcedRefreshRequest?, loop: inout LoopState) async throws(RedisError) {
-        let lifetime = loop.remembered?.lifetime
-        let ttl = context.schedule.leaseTTL(lifetimeMillis: lifetime)
-        guard let lease = try await context.store.acquireLease(appid: app.appid, worker: context.workerID, ttl: ttl) else {
+        if reason == .missing, loop.remembered == nil {
+            // No token anywhere in Redis. On a first start nobody has one, but after a flush or a restart
+            // without persistence another worker may still hold it in memory and re-seeds it within one
+            // check interval: give it that chance before spending an upstream call.
+            await wakeup.wait(until: .now + context.checkInterval)
+            if try await context.store.snapshot(app.appid).status.record != nil { return }
+        }
+        let ttl = context.schedule.leaseTTL(lifetimeMillis: loop.remembered?.lifetime)
+        // The permit comes first: a worker holds a lease only while it can make the call (see `FetchPermits`).
+        let leased = try await context.fetchPermits.withPermit { () async throws(RedisError) -> Bool in
+            guard let lease = try await context.store.acquireLease(appid: app.appid, worker: context.workerID, ttl: ttl) else {
+                return false
+            }
+            metrics.lockAcquired.increment()
+            do throws(RedisError) {
+                try await refresh(reason: reason, force: force, lease: lease, loop: &loop)
+            } catch {
+                try? await context.store.release(lease)
+                throw error
+            }
+            try await context.store.release(lease)
+            return true
+        }
+        if leased == false {
             // Another worker refreshes. Wait for its `P:refreshed` (wakes us) or poll often enough to
             // take over within one lease TTL if it died.
             metrics.lockContended.increment()
             await wakeup.wait(until: .now + ttl / 2)
-            return
         }
-        metrics.lockAcquired.increment()
-        do throws(RedisError) {
-            try await refresh(reason: reason, force: force, lease: lease, loop: &loop)
-        } catch {
-            try? await context.store.release(lease)
-            throw error
-        }
-        try await context.store.release(lease)
     }
 
     private func refresh(reason: RefreshReason, force: ForcedRefreshRequest?, lease: RefreshLease, loop: inout LoopState)
         async throws(RedisError)
     {
         // Re-read under the lease: another worker may have refreshed between our decision and the lock.
-        var fresh = try await context.store.snapshot(app.appid)
-        if fresh.status.record == nil, loop.remembered == nil, force == nil {
-            // No token anywhere in Redis. On a first start nobody has one, but after a flush or a restart
-            // without persistence another worker may still hold it in memory and re-seeds it within one
-            // check interval: give it that chance before spending an upstream call.
-            await wakeup.wait(until: .now + min(context.checkInterval, lease.ttl / 2))
-            fresh = try await context.store.snapshot(app.appid)
-            if fresh.status.record != nil { return }
-        }
+        let fresh = try await context.store.snapshot(app.appid)
         let now = fresh.time.redisNow()
         if let force {
             if let bad = force.badToken, fresh.status.record?.token != bad {

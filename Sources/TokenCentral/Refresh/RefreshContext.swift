@@ -12,6 +12,8 @@ struct RefreshContext: Sendable {
     var stableForceDailyLimit: Int
     /// `refresh.check_interval`: how soon a worker that still remembers a token re-seeds a flushed Redis.
     var checkInterval: Duration
+    /// Shared by every app of this worker: bounds its upstream calls in flight.
+    var fetchPermits: FetchPermits
     var metrics: TokenMetrics
     var logger: Logger
     /// Backoff between attempts while Redis is unreachable.
