@@ -46,6 +46,15 @@ public struct TokendApplication: Sendable {
         refresher = TokenRefresher(apps: configuration.apps, context: context, checkInterval: refresh.checkInterval)
     }
 
+    /// This worker's metrics in the Prometheus text format, as `GET /metrics` serves them: the registry's
+    /// worker-wide metrics, then the per-app ones (see `TokenMetrics`).
+    public func renderMetrics() -> [UInt8] {
+        var text: [UInt8] = []
+        registry.emit(into: &text)
+        text += refresher.renderAppMetrics()
+        return text
+    }
+
     /// The services of this worker, in start order (they stop in reverse).
     public var services: [any Service] {
         configuration.http.enabled ? [refresher, buildHTTPApplication()] : [refresher]

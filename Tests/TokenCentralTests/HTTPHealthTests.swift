@@ -49,7 +49,14 @@ import TokenCentral
             let response = try await worker.get("/metrics")
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "text/plain; version=0.0.4")
-            #expect(response.text.contains("tokencentral_"))
+            for family in [
+                "tokencentral_token_expires_in_seconds", "tokencentral_token_age_seconds", "tokencentral_token_generation",
+                "tokencentral_upstream_calls_total", "tokencentral_upstream_errcodes_total", "tokencentral_lock_total",
+                "tokencentral_forced_refresh_total", "tokencentral_redis_errors_total", "tokencentral_forced_refresh_latency_seconds",
+            ] {
+                #expect(response.text.contains("# TYPE \(family) "), "\(family) missing")
+            }
+            #expect(response.text.contains(#"tokencentral_token_generation{app="\#(HTTPTestWorker.appid)"}"#))
         }
     }
 

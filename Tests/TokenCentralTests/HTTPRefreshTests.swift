@@ -34,7 +34,7 @@ import WeChatMock
             #expect(reply.refreshed == false)
             // The refresher handles the request after the answer: wait until it has, then count.
             try await waitUntil("the refresher deduplicated the request") {
-                try await worker.get("/metrics").text.contains(#"outcome="deduplicated""#)
+                try await worker.forcedRefreshCount("deduplicated") >= 1
             }
             #expect(worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls == calls)
         }
@@ -64,7 +64,7 @@ import WeChatMock
             #expect(reply.accessToken == first.accessToken)
             #expect(reply.refreshed == false)
             try await waitUntil("the refresher applied the cooldown") {
-                try await worker.get("/metrics").text.contains(#"outcome="cooldown""#)
+                try await worker.forcedRefreshCount("cooldown") >= 1
             }
             #expect(worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls == calls)
         }

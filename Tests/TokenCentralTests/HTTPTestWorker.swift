@@ -87,6 +87,12 @@ struct HTTPTestWorker: Sendable {
             worker: "http-test", grant: .token)
     }
 
+    /// `tokencentral_forced_refresh_total` of the app for `outcome`, read through `GET /metrics`.
+    func forcedRefreshCount(_ outcome: String) async throws -> Int {
+        let text = try await get("/metrics").text
+        return Int(sampleValue(#"tokencentral_forced_refresh_total{app="\#(Self.appid)",outcome="\#(outcome)"}"#, in: text) ?? 0)
+    }
+
     func get(_ uri: String, bearer: String? = nil) async throws -> TestResponse {
         try await client.execute(uri: uri, method: .get, headers: Self.headers(bearer: bearer))
     }

@@ -158,16 +158,11 @@ extension WorkerFleet {
 
 extension TokendApplication {
     func renderedMetrics() -> String {
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
+        String(decoding: renderMetrics(), as: UTF8.self)
     }
 
     /// The value of a per-app gauge as `/metrics` renders it; nil when the worker has no such gauge.
     func gauge(_ name: String, app appid: String) -> Double? {
-        let prefix = "\(name){app=\"\(appid)\"} "
-        return renderedMetrics().split(separator: "\n").lazy
-            .first { $0.hasPrefix(prefix) }
-            .flatMap { Double($0.dropFirst(prefix.count)) }
+        sampleValue("\(name){app=\"\(appid)\"}", in: renderedMetrics())
     }
 }

@@ -1,6 +1,5 @@
 import Hummingbird
 import Logging
-import Prometheus
 import RedisClient
 
 /// The HTTP API of one worker: what it reads and drives, and the router serving it.
@@ -10,7 +9,8 @@ import RedisClient
 struct TokenAPI: Sendable {
     let store: TokenStore
     let refresher: TokenRefresher
-    let registry: PrometheusCollectorRegistry
+    /// The worker's metrics in the Prometheus text format.
+    let renderMetrics: @Sendable () -> [UInt8]
     /// When set, `/v1/*` requires `Authorization: Bearer <key>`.
     let apiKey: Secret?
     /// The configured apps; any other appid is `unknown_app` without a Redis round trip.
@@ -21,7 +21,7 @@ struct TokenAPI: Sendable {
     init(_ application: TokendApplication) {
         store = application.store
         refresher = application.refresher
-        registry = application.registry
+        renderMetrics = { application.renderMetrics() }
         apiKey = application.configuration.http.apiKey
         appids = Set(application.configuration.apps.map(\.appid))
         refreshDeadline = application.configuration.upstream.timeout + .seconds(2)
@@ -45,14 +45,12 @@ struct TokenAPI: Sendable {
         return router
     }
 
-    /// `GET /metrics`: this worker's registry in the Prometheus text format.
+    /// `GET /metrics`: this worker's metrics in the Prometheus text format.
     private func metrics() -> Response {
-        var bytes: [UInt8] = []
-        registry.emit(into: &bytes)
-        return Response(
+        Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: renderMetrics()))
         )
     }
 

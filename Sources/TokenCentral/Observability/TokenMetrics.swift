@@ -2,7 +2,6 @@ import CoreMetrics
 import Synchronization
 
 /// Every metric the service exports, with its dimensions. Names follow Prometheus conventions.
-/// Metric objects are created once (per worker, or per app in `AppMetrics`) and reused.
 ///
 /// | name | type | dimensions |
 /// |---|---|---|
@@ -12,99 +11,85 @@ import Synchronization
 /// | tokencentral_upstream_calls_total | counter | app, endpoint, result (ok, transient, configuration, risk_control, quota) |
 /// | tokencentral_upstream_errcodes_total | counter | app, errcode |
 /// | tokencentral_lock_total | counter | app, outcome (acquired, contended, lost) |
-/// | tokencentral_forced_refresh_total | counter | app, outcome (refreshed, deduplicated, cooldown, refused, unknown_app, malformed) |
+/// | tokencentral_forced_refresh_total | counter | app, outcome (refreshed, deduplicated, cooldown, refused; unknown_app and malformed with app="unknown") |
 /// | tokencentral_redis_errors_total | counter | operation (refresh, watchdog) |
 /// | tokencentral_forced_refresh_latency_seconds | histogram | — (request received → new token written) |
+///
+/// The two worker-wide metrics at the end go through swift-metrics into the swift-prometheus registry.
+/// The per-app ones are `AppMetrics` atomics that `MetricsExposition` renders: swift-prometheus 2.4
+/// copies a whole metric family to add one labelled series, so registering the 15 series of each of
+/// 10,000 apps is quadratic and took minutes of CPU at startup; atomics cost nothing to create.
 public struct TokenMetrics: Sendable {
-    let factory: any MetricsFactory
     let redisErrorsInRefresh: Counter
     let redisErrorsInWatchdog: Counter
-    /// Forced refresh requests that reached no app: `app="unknown"`.
-    let forcedForUnknownApp: Counter
-    let forcedMalformed: Counter
     let forcedRefreshLatency: Timer
+    /// Forced refresh requests that reached no app: rendered with `app="unknown"`.
+    let forcedForUnknownApp = MetricCounter()
+    let forcedMalformed = MetricCounter()
 
     public init(factory: any MetricsFactory) {
-        self.factory = factory
         let redisErrors = "tokencentral_redis_errors_total"
         redisErrorsInRefresh = Counter(label: redisErrors, dimensions: [("operation", "refresh")], factory: factory)
         redisErrorsInWatchdog = Counter(label: redisErrors, dimensions: [("operation", "watchdog")], factory: factory)
-        let forced = "tokencentral_forced_refresh_total"
-        forcedForUnknownApp = Counter(label: forced, dimensions: [("app", "unknown"), ("outcome", ForcedRefreshOutcome.unknownApp.rawValue)], factory: factory)
-        forcedMalformed = Counter(label: forced, dimensions: [("app", "unknown"), ("outcome", ForcedRefreshOutcome.malformed.rawValue)], factory: factory)
         forcedRefreshLatency = Timer(label: "tokencentral_forced_refresh_latency_seconds", factory: factory)
-    }
-
-    func forApp(_ appid: String, endpoint: String) -> AppMetrics {
-        AppMetrics(appid: appid, endpoint: endpoint, factory: factory)
     }
 }
 
-/// The metrics of one app, created once when its refresher starts.
+/// The metrics of one app, created once when its refresher starts. Gauges hold the values last
+/// observed (on every loop pass and every watchdog tick), as Prometheus gauges would.
 final class AppMetrics: Sendable {
-    let expiresIn: Gauge
-    let age: Gauge
-    let generation: Gauge
-    let lockAcquired: Counter
-    let lockContended: Counter
-    let lockLost: Counter
-    private let upstreamCalls: [String: Counter]
-    private let forced: [ForcedRefreshOutcome: Counter]
-    /// Errcodes are open-ended: their counters are made on first sight, then reused.
-    private let errcodes: Mutex<[Int: Counter]>
-    private let appid: String
-    private let factory: any MetricsFactory
+    let appid: String
+    /// The token endpoint this app's grant calls, e.g. `/cgi-bin/token`.
+    let endpoint: String
+    let lockAcquired = MetricCounter()
+    let lockContended = MetricCounter()
+    let lockLost = MetricCounter()
+    let upstreamCalls: KeyValuePairs<String, MetricCounter> = [
+        "ok": MetricCounter(), "transient": MetricCounter(), "configuration": MetricCounter(),
+        "risk_control": MetricCounter(), "quota": MetricCounter(),
+    ]
+    let forced: KeyValuePairs<ForcedRefreshOutcome, MetricCounter> = [
+        .refreshed: MetricCounter(), .deduplicated: MetricCounter(), .cooldown: MetricCounter(), .refused: MetricCounter(),
+    ]
+    /// Errcodes are open-ended: counted as they are seen.
+    private let errcodes = Mutex<[Int: Int]>([:])
+    private let expiresInMillis = Atomic<Int64>(0)
+    private let ageMillis = Atomic<Int64>(0)
+    private let generation = Atomic<Int>(0)
 
-    static let upstreamResults = ["ok", "transient", "configuration", "risk_control", "quota"]
-
-    init(appid: String, endpoint: String, factory: any MetricsFactory) {
+    init(appid: String, endpoint: String) {
         self.appid = appid
-        self.factory = factory
-        let app = [("app", appid)]
-        expiresIn = Gauge(label: "tokencentral_token_expires_in_seconds", dimensions: app, factory: factory)
-        age = Gauge(label: "tokencentral_token_age_seconds", dimensions: app, factory: factory)
-        generation = Gauge(label: "tokencentral_token_generation", dimensions: app, factory: factory)
-        lockAcquired = Counter(label: "tokencentral_lock_total", dimensions: app + [("outcome", "acquired")], factory: factory)
-        lockContended = Counter(label: "tokencentral_lock_total", dimensions: app + [("outcome", "contended")], factory: factory)
-        lockLost = Counter(label: "tokencentral_lock_total", dimensions: app + [("outcome", "lost")], factory: factory)
-        var upstreamCalls: [String: Counter] = [:]
-        for result in Self.upstreamResults {
-            upstreamCalls[result] = Counter(
-                label: "tokencentral_upstream_calls_total", dimensions: app + [("endpoint", endpoint), ("result", result)], factory: factory)
-        }
-        self.upstreamCalls = upstreamCalls
-        var forced: [ForcedRefreshOutcome: Counter] = [:]
-        for outcome in [ForcedRefreshOutcome.refreshed, .deduplicated, .cooldown, .refused] {
-            forced[outcome] = Counter(label: "tokencentral_forced_refresh_total", dimensions: app + [("outcome", outcome.rawValue)], factory: factory)
-        }
-        self.forced = forced
-        errcodes = Mutex([:])
+        self.endpoint = endpoint
     }
 
     func upstreamCall(result: String) {
-        upstreamCalls[result]?.increment()
+        upstreamCalls.first { $0.key == result }?.value.increment()
     }
 
     func forcedRefresh(_ outcome: ForcedRefreshOutcome) {
-        forced[outcome]?.increment()
+        forced.first { $0.key == outcome }?.value.increment()
     }
 
     func errcode(_ errcode: Int) {
-        let counter = errcodes.withLock { counters in
-            if let counter = counters[errcode] { return counter }
-            let counter = Counter(label: "tokencentral_upstream_errcodes_total", dimensions: [("app", appid), ("errcode", "\(errcode)")],
-                                  factory: factory)
-            counters[errcode] = counter
-            return counter
-        }
-        counter.increment()
+        errcodes.withLock { $0[errcode, default: 0] += 1 }
     }
 
     func observe(_ record: TokenRecord?, nowMillis: Int64) {
         guard let record else { return }
-        expiresIn.record(Double(max(record.expiresAt - nowMillis, 0)) / 1000)
-        age.record(Double(max(nowMillis - record.fetchedAt, 0)) / 1000)
-        generation.record(record.generation)
+        expiresInMillis.store(max(record.expiresAt - nowMillis, 0), ordering: .relaxed)
+        ageMillis.store(max(nowMillis - record.fetchedAt, 0), ordering: .relaxed)
+        generation.store(record.generation, ordering: .relaxed)
+    }
+
+    /// Seconds until expiry, token age in seconds, generation: as last observed, 0 before any token.
+    var gauges: (expiresIn: Double, age: Double, generation: Int) {
+        (Double(expiresInMillis.load(ordering: .relaxed)) / 1000, Double(ageMillis.load(ordering: .relaxed)) / 1000,
+         generation.load(ordering: .relaxed))
+    }
+
+    /// Counts per errcode seen, in errcode order.
+    var errcodeCounts: [(errcode: Int, count: Int)] {
+        errcodes.withLock { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
     }
 }
 
@@ -112,7 +97,8 @@ final class AppMetrics: Sendable {
 public enum ForcedRefreshOutcome: String, Sendable, Hashable {
     /// A new token was fetched because of it.
     case refreshed
-    /// The reported token was no longer current: someone already refreshed.
+    /// The reported token was no longer current (someone already refreshed), or the request was
+    /// merged into one already waiting for the app's loop.
     case deduplicated
     /// Without `bad_token`, within the cooldown of a previous forced refresh.
     case cooldown

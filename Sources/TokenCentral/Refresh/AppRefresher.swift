@@ -12,7 +12,7 @@ import Synchronization
 final class AppRefresher: Sendable {
     let app: AppConfiguration
     private let context: RefreshContext
-    private let metrics: AppMetrics
+    let metrics: AppMetrics
     private let logger: Logger
     private let wakeup = Wakeup()
     private let forced = Mutex(PendingForcedRefresh())
@@ -21,7 +21,7 @@ final class AppRefresher: Sendable {
     init(app: AppConfiguration, context: RefreshContext) {
         self.app = app
         self.context = context
-        self.metrics = context.metrics.forApp(app.appid, endpoint: WeChatUpstream.endpointPath(app.grant))
+        self.metrics = AppMetrics(appid: app.appid, endpoint: WeChatUpstream.endpointPath(app.grant))
         var logger = context.logger
         logger[metadataKey: LogKey.appID] = "\(app.appid)"
         self.logger = logger
@@ -32,9 +32,10 @@ final class AppRefresher: Sendable {
         wakeup.signal()
     }
 
-    /// Queues a forced refresh; requests arriving before the loop sees them are merged (see `PendingForcedRefresh`).
+    /// Queues a forced refresh; requests arriving before the loop sees them are merged (see `PendingForcedRefresh`)
+    /// and counted as deduplicated.
     func requestForcedRefresh(_ request: ForcedRefreshRequest) {
-        forced.withLock { $0.add(request) }
+        if !forced.withLock({ $0.add(request) }) { metrics.forcedRefresh(.deduplicated) }
         wakeup.signal()
     }
 
@@ -196,10 +197,13 @@ final class AppRefresher: Sendable {
             if case .written(let generation, let expiresAt) = outcome {
                 // Remembered at once, not at the next re-read: if Redis loses the token in between
                 // (restart without persistence), this worker still re-seeds it instead of fetching again.
+                let written = TokenRecord(
+                    token: fetched.token, expiresAt: expiresAt, fetchedAt: issued.upperBound, generation: generation,
+                    worker: context.workerID, grant: app.grant, lifetime: fetched.expiresIn.milliseconds,
+                    issuedMin: issued.lowerBound, issuedMax: issued.upperBound)
                 loop.highestGeneration = max(loop.highestGeneration, generation)
-                remember(TokenRecord(token: fetched.token, expiresAt: expiresAt, fetchedAt: issued.upperBound, generation: generation,
-                                     worker: context.workerID, grant: app.grant, lifetime: fetched.expiresIn.milliseconds,
-                                     issuedMin: issued.lowerBound, issuedMax: issued.upperBound), loop: &loop)
+                remember(written, loop: &loop)
+                metrics.observe(written, nowMillis: issued.upperBound)
             }
             record(outcome, fetched: fetched, reason: reason, force: force, loop: &loop)
         case .failure(let error):
@@ -217,7 +221,6 @@ final class AppRefresher: Sendable {
             logger.info("token refreshed", metadata: [
                 LogKey.generation: "\(generation)", LogKey.expiresIn: "\(fetched.expiresIn)", LogKey.reason: "\(reason.rawValue)",
             ])
-            metrics.generation.record(generation)
             if let force {
                 metrics.forcedRefresh(.refreshed)
                 let latency = ContinuousClock.now - force.receivedAt
@@ -271,7 +274,7 @@ final class AppRefresher: Sendable {
                 return false
             }
             // A short transient backoff: keep the request (without waking the loop) and act on it at retry_at.
-            forced.withLock { $0.add(request) }
+            _ = forced.withLock { $0.add(request) }
             return false
         }
         if let bad = request.badToken {

@@ -12,13 +12,18 @@ struct PendingForcedRefresh: Sendable {
     /// Distinct bad tokens kept at most; beyond that the newest reports are merged into "without token".
     static let maximumDistinctTokens = 64
 
-    mutating func add(_ request: ForcedRefreshRequest) {
+    /// Queues `request`; returns false when an identical one was already waiting (it is merged into that one).
+    @discardableResult
+    mutating func add(_ request: ForcedRefreshRequest) -> Bool {
+        let added: Bool
         if let bad = request.badToken, badTokens.count < Self.maximumDistinctTokens || badTokens.contains(bad) {
-            badTokens.insert(bad)
+            added = badTokens.insert(bad).inserted
         } else {
+            added = !withoutToken
             withoutToken = true
         }
         earliest = min(earliest ?? request.receivedAt, request.receivedAt)
+        return added
     }
 
     /// The request to act on, clearing the queue: one naming the current token if any report did,

@@ -12,6 +12,8 @@ import Synchronization
 /// held during an upstream call is released as that call unwinds.
 public final class TokenRefresher: Service, Sendable {
     private let refreshers: [String: AppRefresher]
+    /// Every app's metrics, in appid order: the order `/metrics` lists them in.
+    private let appMetrics: [AppMetrics]
     private let store: TokenStore
     private let checkInterval: Duration
     private let metrics: TokenMetrics
@@ -22,6 +24,7 @@ public final class TokenRefresher: Service, Sendable {
         var refreshers: [String: AppRefresher] = [:]
         for app in apps { refreshers[app.appid] = AppRefresher(app: app, context: context) }
         self.refreshers = refreshers
+        self.appMetrics = refreshers.values.map(\.metrics).sorted { $0.appid < $1.appid }
         self.store = context.store
         self.checkInterval = checkInterval
         self.metrics = context.metrics
@@ -36,6 +39,11 @@ public final class TokenRefresher: Service, Sendable {
         guard let refresher = refreshers[appid] else { return false }
         refresher.requestForcedRefresh(ForcedRefreshRequest(badToken: badToken))
         return true
+    }
+
+    /// The per-app metrics (and the forced-refresh counts of unknown apps) in the Prometheus text format.
+    func renderAppMetrics() -> [UInt8] {
+        MetricsExposition.render(appMetrics, worker: metrics)
     }
 
     public func run() async throws {
