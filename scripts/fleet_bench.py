@@ -2,10 +2,11 @@
 """Fleet figures for `make bench`: 10,000 apps on 3 tokend workers, and the HTTP read path under wrk.
 
 Against $REDIS_URL (run through scripts/with-redis.sh): starts wechat-mock (derived secrets) and three
-tokend workers from --bin-dir, waits until every app has a token, then reports per worker the resident
-memory and the CPU used while idle, the busiest second of upstream calls (sampled from the mock), and
-wrk's requests per second on GET /v1/apps/{appid}/access_token next to redis-benchmark GET, in the same
-run. Stops everything it started, by PID.
+tokend workers from --bin-dir and waits until every app has a token. Then, while no token is due, the
+resident memory and CPU of each worker; then one refresh round (every app refreshed once more), with
+the busiest second of upstream calls sampled from the mock; then wrk's requests per second on
+GET /v1/apps/{appid}/access_token next to redis-benchmark GET, in the same run. Stops everything it
+started, by PID.
 """
 import argparse, json, os, re, subprocess, sys, tempfile, time, urllib.request
 
@@ -17,6 +18,19 @@ from bench_processes import BenchProcesses
 def mock_calls(base_url):
     with urllib.request.urlopen(f"{base_url}/mock/stats") as response:
         return json.load(response)["totals"]["token_calls"]
+
+
+class CallSampler:
+    """Upstream calls counted by the mock, one sample a second."""
+
+    def __init__(self, base_url):
+        self.base_url, self.total, self.per_second = base_url, 0, []
+
+    def tick(self):
+        time.sleep(1)
+        calls = mock_calls(self.base_url)
+        self.per_second.append(calls - self.total)
+        self.total = calls
 
 
 def cpu_seconds(pid):
@@ -63,32 +77,47 @@ def main():
                 log_level=os.environ.get("FLEET_LOG_LEVEL", "error")))
 
         started = time.time()
-        per_second, last = [], 0
+        sampler = CallSampler(base_url)
         while True:
-            time.sleep(1)
-            calls = mock_calls(base_url)
-            per_second.append(calls - last)
-            last = calls
+            sampler.tick()
             have = sum(1 for _ in client.scan_iter(match="fleet:{*}:access_token", count=5000))
             if have == args.apps:
                 break
             if time.time() - started > 300:
                 sys.exit(f"only {have} of {args.apps} tokens after 300 s")
         filled = time.time() - started
-        # One refresh round: a lifetime later every app has been refreshed once more.
-        while time.time() - started < filled + args.lifetime:
-            time.sleep(1)
-            calls = mock_calls(base_url)
-            per_second.append(calls - last)
-            last = calls
+        fill_peak = max(sampler.per_second)
+
+        # Idle: every app holds a token and none is due before lifetime - ahead - jitter (ahead is a
+        # quarter of the lifetime, jitter a tenth of that) after its fetch; only the watchdog runs.
+        first_due = args.lifetime * (1 - 0.25 - 0.025)
+        idle_from = filled + 2
+        if idle_from + args.idle_seconds > first_due:
+            sys.exit(f"the fill took {filled:.0f} s: no idle window before the first refresh at {first_due:.0f} s; "
+                     f"raise --lifetime")
+        while time.time() - started < idle_from:
+            sampler.tick()
         before = [cpu_seconds(w.pid) for w in workers]
-        time.sleep(args.idle_seconds)
+        for _ in range(args.idle_seconds):
+            sampler.tick()
         idle_cpu = [(cpu_seconds(w.pid) - b) / args.idle_seconds * 100 for w, b in zip(workers, before)]
         memory = [rss_mib(w.pid) for w in workers]
-        print(f"{args.apps} apps, 3 workers, {args.lifetime} s tokens: all tokens after {filled:.1f} s; "
-              f"{last} upstream calls for {2 * args.apps} tokens over {len(per_second)} s, busiest second {max(per_second)} calls")
+        idle_calls = sum(sampler.per_second[-args.idle_seconds:])
+
+        # One refresh round: every app refreshed once more, spread by the jitter and the lease.
+        round_start = len(sampler.per_second)
+        while sampler.total < 2 * args.apps and time.time() - started < filled + args.lifetime + 30:
+            sampler.tick()
+        round_calls = sampler.per_second[round_start:]
+        busy = [index for index, calls in enumerate(round_calls) if calls]
+        print(f"{args.apps} apps, 3 workers, {args.lifetime} s tokens: all first tokens after {filled:.1f} s "
+              f"(busiest second {fill_peak} calls)")
+        print(f"refresh round: {sum(round_calls)} upstream calls for {args.apps} apps over "
+              f"{(busy[-1] - busy[0] + 1) if busy else 0} s, busiest second {max(round_calls, default=0)} calls; "
+              f"{sampler.total} calls in all for {2 * args.apps} tokens")
         print("resident memory per worker: " + ", ".join(f"{m:.0f} MiB" for m in memory))
-        print(f"CPU per worker while idle ({args.idle_seconds} s): " + ", ".join(f"{c:.1f}%" for c in idle_cpu))
+        print(f"CPU per worker while idle ({args.idle_seconds} s, {idle_calls} upstream calls): "
+              + ", ".join(f"{c:.1f}%" for c in idle_cpu))
 
         url = f"http://127.0.0.1:{http_ports[0]}/v1/apps/{appids[0]}/access_token"
         wrk = subprocess.run(["wrk", "-t", "1", "-c", "16", "-d", "5s", url], capture_output=True, text=True).stdout
@@ -96,8 +125,8 @@ def main():
         bench = subprocess.run(["redis-benchmark", "-p", str(port), "-t", "get", "-c", "16", "-n", "200000", "--csv"],
                                capture_output=True, text=True).stdout
         redis_rps = float([line for line in bench.splitlines() if "GET" in line][0].split('"')[3])
-        print(f"HTTP GET access_token (wrk -c 16): {http_rps:.0f} rps; redis-benchmark GET -c 16: {redis_rps:.0f} rps; "
-              f"ratio {http_rps / redis_rps:.2f}")
+        print(f"HTTP GET /v1/apps/{{appid}}/access_token (wrk -c 16): {http_rps:.0f} rps; "
+              f"redis-benchmark GET -c 16: {redis_rps:.0f} rps; ratio {http_rps / redis_rps:.2f}")
     finally:
         fleet.stop()
 

@@ -128,7 +128,8 @@ public final class RedisClient: Sendable {
             let connection = try RedisConnection(
                 endpoint: endpoint,
                 connectTimeout: configuration.connectTimeout,
-                commandTimeout: configuration.commandTimeout
+                commandTimeout: configuration.commandTimeout,
+                replySpin: configuration.replySpin
             )
             reconnect.withLock { $0 = ReconnectState() }
             return connection

@@ -13,9 +13,11 @@ struct RedisGetBenchmark: AsyncParsableCommand {
     var pipeline = 1
     @Option(help: "Key to GET (redis-benchmark uses key:__rand_int__ → key:000000000000).")
     var key = "key:000000000000"
+    @Option(help: "Microseconds each reply is busy-waited for before a blocking read (RedisClientConfiguration.replySpin); 0 always sleeps, like redis-benchmark.")
+    var replySpin = 30
 
     func run() async throws {
-        let client = try RedisClient(url: url, configuration: .init(poolSize: 1))
+        let client = try RedisClient(url: url, configuration: .init(poolSize: 1, replySpin: .microseconds(replySpin)))
         let get = RedisCommand("GET", key)
         let batch = [RedisCommand](repeating: get, count: pipeline)
         try await client.send(get)  // connect outside the timed loop, as redis-benchmark does
