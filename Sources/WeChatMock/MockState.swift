@@ -72,7 +72,8 @@ struct MockState: Sendable {
         return self.issue(for: TokenSeries(id: appid, kind: .token), at: now)
     }
 
-    /// `/cgi-bin/stable_token`: the current token while it lives, unless a (limited) forced refresh is asked for.
+    /// `/cgi-bin/stable_token`: the current token while it lives, unless it is in its last
+    /// `stableRenewWindow` or a (limited) forced refresh is asked for.
     mutating func stableToken(
         appid: String?,
         secret: String?,
@@ -82,7 +83,9 @@ struct MockState: Sendable {
     ) throws(WeChatAPIError) -> TokenLedger.Grant {
         let appid = try self.checkApp(appid: appid, secret: secret, grantType: grantType)
         let series = TokenSeries(id: appid, kind: .stable)
-        if !forceRefresh, let grant = self.ledger.currentGrant(for: series, at: now) {
+        if !forceRefresh,
+            let grant = self.ledger.currentGrant(for: series, at: now, unlessExpiringWithin: self.configuration.stableRenewWindow)
+        {
             return grant
         }
         if forceRefresh {

@@ -54,9 +54,10 @@ struct TokenLedger: Sendable {
         return Grant(token: token, expiresIn: Self.wholeSeconds(self.lifetime))
     }
 
-    /// The series' current token with its remaining lifetime, or nil when there is none or it expired.
-    func currentGrant(for series: TokenSeries, at now: Duration) -> Grant? {
-        guard let token = self.current[series], let record = self.records[token], now < record.expiresAt else {
+    /// The series' current token with its remaining lifetime, or nil when there is none, it expired, or
+    /// it expires within `window`.
+    func currentGrant(for series: TokenSeries, at now: Duration, unlessExpiringWithin window: Duration = .zero) -> Grant? {
+        guard let token = self.current[series], let record = self.records[token], now + window < record.expiresAt else {
             return nil
         }
         return Grant(token: token, expiresIn: Self.wholeSeconds(record.expiresAt - now))

@@ -13,6 +13,9 @@ public struct WeChatMockConfiguration: Sendable {
     public var quotaWindow: Duration
     /// `stable_token` calls with `force_refresh: true` allowed per app per quota window.
     public var stableForceRefreshDailyLimit: Int
+    /// In normal mode `stable_token` returns the current token again, except in the last this-long of
+    /// its life: then it issues a new one ("平台会提前5分钟更新access_token"). WeChat's is 5 minutes.
+    public var stableRenewWindow: Duration
     /// Official-account / mini-program credentials: appid → secret.
     public var apps: [String: String]
     /// WeCom credentials: corpid → corpsecret.
@@ -27,6 +30,7 @@ public struct WeChatMockConfiguration: Sendable {
         dailyQuota: Int = 2000,
         quotaWindow: Duration = .seconds(86_400),
         stableForceRefreshDailyLimit: Int = 20,
+        stableRenewWindow: Duration = .seconds(300),
         apps: [String: String] = [:],
         corps: [String: String] = [:],
         derivedSecrets: Bool = false
@@ -36,6 +40,7 @@ public struct WeChatMockConfiguration: Sendable {
         self.dailyQuota = dailyQuota
         self.quotaWindow = quotaWindow
         self.stableForceRefreshDailyLimit = stableForceRefreshDailyLimit
+        self.stableRenewWindow = stableRenewWindow
         self.apps = apps
         self.corps = corps
         self.derivedSecrets = derivedSecrets
@@ -62,6 +67,9 @@ public struct WeChatMockConfiguration: Sendable {
         }
         guard self.stableForceRefreshDailyLimit >= 0 else {
             throw WeChatMockConfigurationError(field: "stableForceRefreshDailyLimit", reason: "must not be negative")
+        }
+        guard self.stableRenewWindow >= .zero else {
+            throw WeChatMockConfigurationError(field: "stableRenewWindow", reason: "must not be negative")
         }
     }
 }

@@ -30,6 +30,9 @@ struct WeChatMockCommand: AsyncParsableCommand {
     @Option(help: "Length of a quota window in seconds; fractions allowed.")
     var quotaWindow = 86_400.0
 
+    @Option(help: "Seconds before expiry from which stable_token (normal mode) issues a new token; fractions allowed.")
+    var stableRenewWindow = 300.0
+
     @Option(name: .customLong("app"), help: "A known app as APPID:SECRET; repeatable.")
     var apps: [Credential] = []
 
@@ -68,6 +71,7 @@ struct WeChatMockCommand: AsyncParsableCommand {
             overlap: .seconds(self.overlap),
             dailyQuota: self.quota,
             quotaWindow: .seconds(self.quotaWindow),
+            stableRenewWindow: .seconds(self.stableRenewWindow),
             apps: Dictionary(self.apps.map { ($0.id, $0.secret) }, uniquingKeysWith: { _, last in last }),
             corps: Dictionary(self.corps.map { ($0.id, $0.secret) }, uniquingKeysWith: { _, last in last }),
             derivedSecrets: self.derivedSecrets

@@ -146,6 +146,13 @@ import Testing
         #expect(self.schedule.decide(status, appid: self.appid, nowMillis: 9 * self.hour) == .wait(untilMillis: 9 * self.hour + 501))
     }
 
+    @Test func refreshAfterAnAbandonedFetchWaitsUntilItsNotBeforeInstant() {
+        let status = AppStatus(
+            record: self.record(expiresAt: 10 * self.hour), refreshRequested: "abandoned-fetch", refreshNotBefore: 9 * self.hour + 3_000)
+        #expect(self.schedule.decide(status, appid: self.appid, nowMillis: 9 * self.hour) == .wait(untilMillis: 9 * self.hour + 3_001))
+        #expect(self.schedule.decide(status, appid: self.appid, nowMillis: 9 * self.hour + 3_001) == .refresh(.requested))
+    }
+
     @Test func retryAtInTheFutureIsHonouredWithoutAToken() {
         let status = AppStatus(retryAt: self.hour + 5_000, failures: 3)
         #expect(self.schedule.decide(status, appid: self.appid, nowMillis: self.hour) == .wait(untilMillis: self.hour + 5_000))

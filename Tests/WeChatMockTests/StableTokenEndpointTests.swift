@@ -31,6 +31,22 @@ import WeChatMock
         #expect(later.expiresIn == 7200)
     }
 
+    @Test func normalModeIssuesANewTokenInTheLastFiveMinutes() async throws {
+        let clock = ManualClock()
+        let mock = try Fixture.mock(clock: clock)
+        let (first, outside, inside) = try await withRouter(mock) { client in
+            let first = try await client.stableToken()
+            clock.advance(by: .seconds(7200 - 301))
+            let outside = try await client.stableToken()
+            clock.advance(by: .seconds(2))
+            return (first, outside, try await client.stableToken())
+        }
+        #expect(outside.accessToken == first.accessToken)
+        #expect(inside.accessToken != first.accessToken)
+        #expect(inside.expiresIn == 7200)
+        #expect(mock.validate(token: try #require(first.accessToken)) == .ok, "the old token lives on for the overlap")
+    }
+
     @Test func forceRefreshIssuesANewToken() async throws {
         let mock = try Fixture.mock()
         let (first, forced) = try await withRouter(mock) { client in

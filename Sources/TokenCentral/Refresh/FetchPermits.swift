@@ -42,6 +42,7 @@ final class FetchPermits: Sendable {
     }
 
     private func acquire() async -> Bool {
+        if Task.isCancelled { return false }
         let (granted, id) = state.withLock { state -> (Bool, UInt64) in
             defer { state.nextID += 1 }
             guard state.available > 0 else { return (false, state.nextID) }

@@ -52,8 +52,10 @@ public struct RefreshSchedule: Sendable, Hashable {
         guard let record = status.record else { return .refresh(.missing) }
         if !record.isValid(atMillis: now) { return .refresh(.expired) }
         if status.refreshRequested != nil {
-            // The next fetch must be certainly later than the stored token, or it is ambiguous again.
-            return now > record.issuedMax ? .refresh(.requested) : .wait(untilMillis: record.issuedMax + 1)
+            // The next fetch must be certainly later than the stored token (or it is ambiguous again) and
+            // than any token an abandoned call may still have obtained.
+            let notBefore = max(record.issuedMax, status.refreshNotBefore ?? .min)
+            return now > notBefore ? .refresh(.requested) : .wait(untilMillis: notBefore + 1)
         }
         let due = dueAt(record, appid: appid)
         return now >= due ? .refresh(.due) : .wait(untilMillis: due)
@@ -72,7 +74,8 @@ public enum RefreshReason: String, Sendable, Hashable {
     case expired
     /// Within the `ahead` window before expiry.
     case due
-    /// Marked `refresh_requested` (two tokens of unknown issue order).
+    /// Marked `refresh_requested`: two tokens of unknown issue order, or a fetch abandoned by a worker
+    /// that died during its upstream call.
     case requested
     /// A business server reported the current token invalid.
     case forced

@@ -49,12 +49,21 @@ public struct AppStatus: Sendable, Hashable {
     public var retryAt: Int64?
     /// Consecutive failed upstream calls, shared by all workers.
     public var failures: Int
-    /// Set when a refresh is needed regardless of expiry (e.g. two tokens of unknown issue order).
+    /// Set when a refresh is needed regardless of expiry: `issue-order-unknown` (two tokens of unknown
+    /// issue order) or `abandoned-fetch` (a worker died during its upstream call; see `fetchInProgress`).
     public var refreshRequested: String?
+    /// The requested refresh must not start before this instant: only a token issued after it is
+    /// certainly later than the one an abandoned call may still have obtained.
+    public var refreshNotBefore: Int64?
+    /// The upstream call under way, as its worker announced it before sending it; cleared when that
+    /// worker writes its result or records its failure. Still set when the next lease holder reads meta,
+    /// it means the previous holder died or was paused mid-call, and WeChat may still issue it a token.
+    public var fetchInProgress: FetchInProgress?
 
     public init(
         record: TokenRecord? = nil, lastError: String? = nil, lastErrcode: Int? = nil, lastErrorAt: Int64? = nil,
-        retryAt: Int64? = nil, failures: Int = 0, refreshRequested: String? = nil
+        retryAt: Int64? = nil, failures: Int = 0, refreshRequested: String? = nil, refreshNotBefore: Int64? = nil,
+        fetchInProgress: FetchInProgress? = nil
     ) {
         self.record = record
         self.lastError = lastError
@@ -63,6 +72,8 @@ public struct AppStatus: Sendable, Hashable {
         self.retryAt = retryAt
         self.failures = failures
         self.refreshRequested = refreshRequested
+        self.refreshNotBefore = refreshNotBefore
+        self.fetchInProgress = fetchInProgress
     }
 
     /// Parses the meta hash; a hash without a complete token yields `record == nil`.
@@ -88,5 +99,22 @@ public struct AppStatus: Sendable, Hashable {
         retryAt = int64("retry_at")
         failures = fields["failures"].flatMap { Int($0) } ?? 0
         refreshRequested = fields["refresh_requested"]
+        refreshNotBefore = int64("refresh_not_before")
+        if let lease = fields["fetch_lease"], let startedAt = int64("fetch_started") {
+            fetchInProgress = FetchInProgress(lease: lease, startedAt: startedAt)
+        }
+    }
+}
+
+/// An upstream call announced in meta (`fetch_lease`, `fetch_started`) by the lease holder making it.
+public struct FetchInProgress: Sendable, Hashable {
+    /// The lease value of the worker making the call.
+    public var lease: String
+    /// Redis time (unix ms) just before the call was sent.
+    public var startedAt: Int64
+
+    public init(lease: String, startedAt: Int64) {
+        self.lease = lease
+        self.startedAt = startedAt
     }
 }

@@ -13,10 +13,15 @@ extension TokenStore {
     ///   its lease while another ran). Refuse and mark the app `refresh_requested`, so one more fetch,
     ///   certainly the last issued, replaces both. The stored token stays valid for the overlap.
     /// - the same token again (stable_token normal mode, WeCom, a re-seed) → refresh the key's TTL,
-    ///   keep the generation, and set `retry_at` to its expiry: asking earlier returns it again.
+    ///   keep the generation, and set `retry_at` (ARGV[13]): `expiry` for WeCom, which hands out the
+    ///   same token until it expires; `halfway` for stable_token, which renews only in the last minutes
+    ///   of a token, so asking again halfway to expiry lands in that window instead of after expiry.
     /// ARGV[9] is the lowest generation the token may get: a worker passes one more than the highest it
     /// has seen, so `generation` keeps rising even after Redis lost the meta hash (restart, FLUSHALL).
     /// ARGV[10] is `reseed` when a worker puts back a token from its memory, `fetch` otherwise.
+    /// ARGV[11], when not 0, is the instant after which one more fetch is needed: the previous lease
+    /// holder died mid-call, and WeChat may issue it a token up to then (see `refreshNotBefore`).
+    /// ARGV[12] is the lease of the fetch being written: its `fetch_lease` announcement is cleared.
     static let writeScript = RedisScript(
         """
         local t = redis.call('TIME')
@@ -24,6 +29,10 @@ extension TokenStore {
         local token = ARGV[1]
         local issued_min, issued_max, lifetime = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
         local minimum, reseed = tonumber(ARGV[9]), ARGV[10] == 'reseed'
+        local not_before, lease, same_retry = tonumber(ARGV[11]), ARGV[12], ARGV[13]
+        if lease ~= '' and redis.call('HGET', KEYS[2], 'fetch_lease') == lease then
+          redis.call('HDEL', KEYS[2], 'fetch_lease', 'fetch_started')
+        end
         local expires_at = issued_min + lifetime
         if expires_at <= now then return {'expired', 0, expires_at} end
         local current = redis.call('HMGET', KEYS[2], 'token', 'issued_min', 'issued_max', 'generation')
@@ -31,7 +40,13 @@ extension TokenStore {
         if current[1] == token then
           redis.call('SET', KEYS[1], token, 'PX', expires_at - now)
           redis.call('HSET', KEYS[2], 'expires_at', expires_at)
-          if not reseed then redis.call('HSET', KEYS[2], 'retry_at', expires_at) end
+          if not reseed then
+            local retry_at = expires_at
+            if same_retry == 'halfway' then
+              retry_at = math.min(expires_at, now + math.max(1000, math.floor((expires_at - now) / 2)))
+            end
+            redis.call('HSET', KEYS[2], 'retry_at', retry_at)
+          end
           return {'same', generation, expires_at}
         end
         if current[1] then
@@ -47,7 +62,11 @@ extension TokenStore {
         redis.call('HSET', KEYS[2], 'token', token, 'expires_at', expires_at, 'fetched_at', issued_max,
           'generation', generation, 'worker', ARGV[5], 'grant', ARGV[6], 'expires_in', math.floor(lifetime / 1000),
           'issued_min', issued_min, 'issued_max', issued_max)
-        redis.call('HDEL', KEYS[2], 'error', 'errcode', 'error_kind', 'error_at', 'retry_at', 'failures', 'refresh_requested')
+        redis.call('HDEL', KEYS[2], 'error', 'errcode', 'error_kind', 'error_at', 'retry_at', 'failures', 'refresh_requested',
+          'refresh_not_before')
+        if not_before > 0 then
+          redis.call('HSET', KEYS[2], 'refresh_requested', 'abandoned-fetch', 'refresh_not_before', not_before)
+        end
         redis.call('PUBLISH', ARGV[7], string.format('{"appid":%s,"generation":%d,"expires_at":%d}',
           cjson.encode(ARGV[8]), generation, expires_at))
         return {'written', generation, expires_at}
@@ -55,11 +74,15 @@ extension TokenStore {
     )
 
     /// Records an upstream failure for every worker to see: the message, the errcode, its kind, and `retry_at`
-    /// (Redis time + ARGV[3] ms) before which no worker calls upstream for this app again.
+    /// (Redis time + ARGV[3] ms) before which no worker calls upstream for this app again. Clears the
+    /// failed call's `fetch_lease` announcement (ARGV[5] is its lease).
     static let failureScript = RedisScript(
         """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        if redis.call('HGET', KEYS[1], 'fetch_lease') == ARGV[5] then
+          redis.call('HDEL', KEYS[1], 'fetch_lease', 'fetch_started')
+        end
         redis.call('HSET', KEYS[1], 'error', ARGV[1], 'errcode', ARGV[2], 'error_at', now,
           'retry_at', now + tonumber(ARGV[3]), 'error_kind', ARGV[4])
         return redis.call('HINCRBY', KEYS[1], 'failures', 1)

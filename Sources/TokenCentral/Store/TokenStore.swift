@@ -42,9 +42,11 @@ public struct TokenStore: Sendable {
     ///   - minimumGeneration: the lowest generation the token may be stored with (one more than the
     ///     highest this worker has seen; for a re-seed, the token's own generation).
     ///   - reseed: the token comes from a worker's memory after Redis lost it, not from upstream.
+    ///   - lease: the lease the token was fetched under; its `fetch_lease` announcement is cleared.
+    ///   - refreshNotBefore: when set, one more fetch is requested once this instant has passed.
     public func write(
         appid: String, token: String, issued: ClosedRange<Int64>, lifetimeMillis: Int64, worker: String, grant: Grant,
-        minimumGeneration: Int = 1, reseed: Bool = false
+        minimumGeneration: Int = 1, reseed: Bool = false, lease: RefreshLease? = nil, refreshNotBefore: Int64? = nil
     ) async throws(RedisError) -> WriteOutcome {
         let reply = try await redis.evaluate(
             Self.writeScript,
@@ -52,6 +54,7 @@ public struct TokenStore: Sendable {
             arguments: [
                 token, Int64(issued.lowerBound), Int64(issued.upperBound), lifetimeMillis, worker, grant.rawValue,
                 keys.refreshedChannel, appid, minimumGeneration, reseed ? "reseed" : "fetch",
+                refreshNotBefore ?? 0, lease?.value ?? "", grant == .stableToken ? "halfway" : "expiry",
             ]
         )
         guard let parts = reply.array, parts.count == 3, let status = parts[0].string,
@@ -70,13 +73,20 @@ public struct TokenStore: Sendable {
 
     /// Records an upstream failure in meta; returns the number of consecutive failures.
     @discardableResult
-    public func recordFailure(_ error: UpstreamError, retryAfter: Duration) async throws(RedisError) -> Int {
+    public func recordFailure(_ error: UpstreamError, retryAfter: Duration, lease: RefreshLease) async throws(RedisError) -> Int {
         let reply = try await redis.evaluate(
             Self.failureScript,
             keys: [keys.meta(error.appid)],
-            arguments: [error.description, error.errcode.map(String.init) ?? "", max(retryAfter.milliseconds, 1), error.kindLabel]
+            arguments: [
+                error.description, error.errcode.map(String.init) ?? "", max(retryAfter.milliseconds, 1), error.kindLabel, lease.value,
+            ]
         )
         return reply.integer ?? 0
+    }
+
+    /// Announces the upstream call about to be made under `lease` (see `AppStatus.fetchInProgress`).
+    public func announceFetch(_ lease: RefreshLease, startedAt: Int64) async throws(RedisError) {
+        try await redis.send("HSET", keys.meta(lease.appid), "fetch_lease", lease.value, "fetch_started", startedAt)
     }
 
     /// Tries to take the refresh lease (`SET NX PX`); nil when another worker holds it.

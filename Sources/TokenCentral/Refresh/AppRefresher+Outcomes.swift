@@ -1,0 +1,94 @@
+import CoreMetrics
+import Logging
+import RedisClient
+import Synchronization
+
+extension AppRefresher {
+    /// Logs and counts what the fenced write did with a fetched token.
+    func record(_ outcome: WriteOutcome, of write: FetchedWrite, loop: inout LoopState) {
+        switch outcome {
+        case .written(let generation, _):
+            loop.loggedError = nil
+            logger.info("token refreshed", metadata: [
+                LogKey.generation: "\(generation)", LogKey.expiresIn: "\(write.fetched.expiresIn)", LogKey.reason: "\(write.reason.rawValue)",
+            ])
+            if write.refreshNotBefore != nil {
+                logger.notice("the previous lease holder abandoned its upstream call; fetching once more after it would have timed out")
+            }
+            if let force = write.force {
+                metrics.forcedRefresh(.refreshed)
+                let latency = ContinuousClock.now - force.receivedAt
+                context.metrics.forcedRefreshLatency.recordNanoseconds(
+                    latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+            }
+        case .same(let generation, _):
+            logger.debug("upstream returned the current token again; asking again later",
+                         metadata: [LogKey.generation: "\(generation)"])
+        case .older(let stored):
+            logger.notice("fetched token is older than the stored one; discarded", metadata: [LogKey.generation: "\(stored)"])
+        case .ambiguous(let stored):
+            logger.warning(
+                "cannot tell whether the fetched or the stored token was issued last (a fetch outlived its lease); fetching once more",
+                metadata: [LogKey.generation: "\(stored)"])
+        case .expired:
+            logger.warning("fetched token had already expired when written; fetching again")
+        }
+    }
+
+    /// Records an upstream failure in meta, where every worker honours its `retry_at`, and logs it: a
+    /// refusal a person must act on once at error level (WeChat adds a request id to each `errmsg`, so
+    /// repeats are told by kind and errcode), its repeats at debug.
+    func recordFailure(_ error: UpstreamError, lease: RefreshLease, status: AppStatus, nowMillis: Int64, loop: inout LoopState)
+        async throws(RedisError)
+    {
+        metrics.upstreamCall(result: error.kindLabel)
+        if let errcode = error.errcode { metrics.errcode(errcode) }
+        let ahead = loop.remembered.map { context.schedule.effectiveAhead(lifetimeMillis: $0.lifetime) }
+        let delay = context.failurePolicy.retryDelay(for: error.kind, failures: status.failures, nowMillis: nowMillis,
+                                                     effectiveAheadMillis: ahead)
+        try await context.store.recordFailure(error, retryAfter: delay, lease: lease)
+        let metadata: Logger.Metadata = [
+            LogKey.errorKind: "\(error.kindLabel)", LogKey.errcode: "\(error.errcode.map(String.init) ?? "-")",
+            LogKey.endpoint: "\(error.endpoint)", LogKey.retryIn: "\(delay)", LogKey.error: "\(error.errmsg)",
+        ]
+        let refusal = "\(error.kindLabel) \(error.errcode.map(String.init) ?? "-")"
+        if error.kind == .transient {
+            logger.warning("upstream call failed; keeping the current token", metadata: metadata)
+        } else if loop.loggedError != refusal {
+            loop.loggedError = refusal
+            logger.error("upstream refused the token request: \(error.hint)", metadata: metadata)
+        } else {
+            logger.debug("upstream refused the token request again", metadata: metadata)
+        }
+    }
+
+    /// Decides whether a forced refresh goes ahead, before taking the lease.
+    func acceptsForcedRefresh(_ request: ForcedRefreshRequest, snapshot: TokenStore.Snapshot) async throws(RedisError) -> Bool {
+        let now = snapshot.time.redisNow()
+        if let retryAt = snapshot.status.retryAt, now < retryAt, snapshot.status.lastError != nil {
+            guard snapshot.status.lastErrorKind == "transient" else {
+                // Bad secret, IP not whitelisted, risk control, quota: forcing would fail the same way.
+                metrics.forcedRefresh(.refused)
+                logger.info("forced refresh refused: upstream refuses this app until retry_at",
+                            metadata: [LogKey.retryIn: "\(retryAt - now) ms", LogKey.errcode: "\(snapshot.status.lastErrcode.map(String.init) ?? "-")"])
+                return false
+            }
+            // A short transient backoff: keep the request (without waking the loop) and act on it at retry_at.
+            _ = forced.withLock { $0.add(request) }
+            return false
+        }
+        if let bad = request.badToken {
+            guard snapshot.status.record?.token == bad else {
+                metrics.forcedRefresh(.deduplicated)
+                return false
+            }
+            return true
+        }
+        // Without a bad token anyone could burn the daily quota: one per cooldown per app, for all workers.
+        guard try await context.store.claimForcedCooldown(app.appid, worker: context.workerID, cooldown: context.forcedCooldown) else {
+            metrics.forcedRefresh(.cooldown)
+            return false
+        }
+        return true
+    }
+}
