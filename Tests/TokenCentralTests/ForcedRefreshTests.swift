@@ -11,7 +11,7 @@ import WeChatMock
     static let apps: [AppConfiguration] = [.app("wxforce", secret: "s1")]
 
     @Test func stormOfIdenticalBadTokenMessagesCausesOneUpstreamCall() async throws {
-        try await WorkerFleet.run(workers: 3, apps: Self.apps, mock: Self.mock) { fleet, _ in
+        try await WorkerFleet.run(workers: 3, apps: Self.apps, mock: Self.mock) { fleet, workers in
             try await fleet.waitForGeneration("wxforce", atLeast: 1)
             let bad = try #require(try await fleet.currentToken("wxforce"))
             let message = try Self.message(appid: "wxforce", badToken: bad)
@@ -27,10 +27,13 @@ import WeChatMock
                 try await group.waitForAll()
             }
             try await fleet.waitForGeneration("wxforce", atLeast: 2)
-            // Let every worker drain its queue of stale reports, then count.
-            try await waitUntil("all reports handled") { try await Self.subscribersIdle(fleet) }
+            // Every worker heard every message: count once all of them are settled.
+            try await waitUntil("every worker settled all 10,000 reports", timeout: .seconds(30)) {
+                workers.allSatisfy { $0.forcedRequestsSettled("wxforce") == 10_000 }
+            }
             #expect(fleet.mock.stats(appid: "wxforce").tokenCalls == 2)
             #expect(try await fleet.generation("wxforce") == 2)
+            #expect(workers.map { $0.counter("tokencentral_forced_refresh_total", app: "wxforce", outcome: "refreshed") }.reduce(0, +) == 1)
         }
     }
 
@@ -48,17 +51,19 @@ import WeChatMock
     }
 
     @Test func requestsWithoutBadTokenAreLimitedByTheCooldown() async throws {
-        try await WorkerFleet.run(workers: 3, apps: Self.apps, mock: Self.mock) { fleet, _ in
+        try await WorkerFleet.run(workers: 3, apps: Self.apps, mock: Self.mock) { fleet, workers in
             try await fleet.waitForGeneration("wxforce", atLeast: 1)
             for _ in 0..<50 { try await fleet.store.redis.publish(fleet.store.keys.refreshChannel, "wxforce") }
             try await fleet.waitForGeneration("wxforce", atLeast: 2)
-            try await waitUntil("all requests handled") { try await Self.subscribersIdle(fleet) }
+            try await waitUntil("every worker settled all 50 requests") {
+                workers.allSatisfy { $0.forcedRequestsSettled("wxforce") == 50 }
+            }
             #expect(fleet.mock.stats(appid: "wxforce").tokenCalls == 2, "50 bare requests within the cooldown: one refresh")
         }
     }
 
     @Test func malformedAndUnknownMessagesLeaveTheListenerWorking() async throws {
-        try await WorkerFleet.run(workers: 1, apps: Self.apps, mock: Self.mock) { fleet, _ in
+        try await WorkerFleet.run(workers: 1, apps: Self.apps, mock: Self.mock) { fleet, workers in
             try await fleet.waitForGeneration("wxforce", atLeast: 1)
             let channel = fleet.store.keys.refreshChannel
             for payload: [UInt8] in [Array("{not json".utf8), Array(repeating: 0x41, count: 100_000), [0xff, 0xfe, 0],
@@ -68,15 +73,13 @@ import WeChatMock
             let current = try #require(try await fleet.currentToken("wxforce"))
             try await fleet.store.redis.publish(channel, try Self.message(appid: "wxforce", badToken: current))
             try await fleet.waitForGeneration("wxforce", atLeast: 2)
+            let worker = try #require(workers.first)
+            #expect(worker.counter("tokencentral_forced_refresh_total", app: "unknown", outcome: "malformed") == 4)
+            #expect(worker.counter("tokencentral_forced_refresh_total", app: "unknown", outcome: "unknown_app") == 1)
         }
     }
 
     static func message(appid: String, badToken: String) throws -> String {
         String(decoding: try JSONEncoder().encode(["appid": appid, "bad_token": badToken]), as: UTF8.self)
-    }
-
-    /// True once no worker holds the lease and the token is settled: queued reports have been judged.
-    static func subscribersIdle(_ fleet: WorkerFleet) async throws -> Bool {
-        try await fleet.store.redis.send("EXISTS", fleet.store.keys.lock("wxforce")).integer == 0
     }
 }

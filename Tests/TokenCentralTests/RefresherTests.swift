@@ -12,9 +12,16 @@ import WeChatMock
             let reader = ReaderProbe()
             let reading = Task { await reader.run(fleet: fleet, appid: "wxsteady") }
             defer { reading.cancel() }
+            try await fleet.waitForGeneration("wxsteady", atLeast: 1)
+            let first = try #require(try await fleet.record("wxsteady"))
             try await fleet.waitForGeneration("wxsteady", atLeast: 3)
-            let generation = try await fleet.generation("wxsteady")
-            #expect(fleet.mock.stats(appid: "wxsteady").tokenCalls == generation)
+            let last = try #require(try await fleet.record("wxsteady"))
+            #expect(fleet.mock.stats(appid: "wxsteady").tokenCalls == last.generation)
+            // A duplicate fetch would also raise the generation: each token must have lived its cycle,
+            // lifetime - ahead - jitter = 4 s - 1 s - at most 0.1 s, before the next was fetched.
+            let shortestCycle: Int64 = 2_900
+            #expect(last.fetchedAt - first.fetchedAt >= Int64(last.generation - first.generation) * shortestCycle,
+                    "generation \(first.generation) → \(last.generation) in \(last.fetchedAt - first.fetchedAt) ms")
             #expect(await reader.rejected.isEmpty)
             #expect(await reader.reads > 0)
         }
@@ -24,13 +31,19 @@ import WeChatMock
         let appids = (0..<100).map { String(format: "wxmany%03d", $0) }
         let apps = appids.map { AppConfiguration.app($0, secret: WeChatMockConfiguration.derivedSecret(for: $0)) }
         let mock = WeChatMockConfiguration(tokenLifetime: 6, overlap: .seconds(2), derivedSecrets: true)
+        let started = ContinuousClock.now
         try await WorkerFleet.run(workers: 3, apps: apps, mock: mock) { fleet, _ in
             for appid in appids { try await fleet.waitForGeneration(appid, atLeast: 2, timeout: .seconds(30)) }
+            // No app can have had more tokens than cycles of lifetime - ahead - jitter (6 s - 1.5 s - 0.15 s)
+            // fit since the start: a duplicate fetch would raise its generation past that.
+            let elapsed = ContinuousClock.now - started
+            let mostGenerations = 1 + Int(elapsed / .milliseconds(4_350))
             for appid in appids {
                 let generation = try await fleet.generation(appid)
                 let calls = fleet.mock.stats(appid: appid).tokenCalls
                 // A refresh may be in flight for an app right now: its call is counted before its write.
                 #expect(calls == generation || calls == generation + 1, "\(appid): \(calls) calls for generation \(generation)")
+                #expect(generation <= mostGenerations, "\(appid): generation \(generation) after \(elapsed)")
             }
         }
     }
@@ -88,7 +101,12 @@ import WeChatMock
             let token = try await fleet.currentToken("wxflaky")
             let expiresAt = try #require(try await fleet.record("wxflaky")).expiresAt
             fleet.mock.inject(.errcode(-1, count: Int.max), appid: "wxflaky")
-            try await waitUntil("three failures recorded") { try await fleet.status("wxflaky").failures >= 3 }
+            try await waitUntil("a failure recorded", every: .milliseconds(5)) { try await fleet.status("wxflaky").failures >= 1 }
+            let firstFailure = ContinuousClock.now
+            try await waitUntil("four failures recorded", every: .milliseconds(5)) { try await fleet.status("wxflaky").failures >= 4 }
+            // Backoff with jitter from 100 ms, doubling: at least 50 + 100 + 200 ms between the first and
+            // the fourth failure. A tight loop makes four calls in a few milliseconds.
+            #expect(ContinuousClock.now - firstFailure >= .milliseconds(330))
             let status = try await fleet.status("wxflaky")
             #expect(status.lastErrcode == -1)
             #expect(status.retryAt != nil)

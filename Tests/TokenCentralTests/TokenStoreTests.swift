@@ -2,7 +2,7 @@ import Foundation
 import RedisClient
 import TestSupport
 import Testing
-import TokenCentral
+@testable import TokenCentral
 
 /// The fenced write and the lease, against the real Redis: "the last issued wins".
 @Suite struct TokenStoreTests {
@@ -14,12 +14,18 @@ import TokenCentral
     }
 
     /// A token issued within `window`, relative to the Redis time `now`, valid for a minute.
-    func write(_ token: String, issued window: ClosedRange<Int64>, at now: Int64, minimumGeneration: Int = 1, reseed: Bool = false)
-        async throws -> WriteOutcome
-    {
+    func write(
+        _ token: String, issued window: ClosedRange<Int64>, at now: Int64, lifetime: Int64 = 60_000, grant: Grant = .token,
+        minimumGeneration: Int = 1, reseed: Bool = false, lease: RefreshLease? = nil, refreshNotBefore: Int64? = nil
+    ) async throws -> WriteOutcome {
         try await store.write(
-            appid: appid, token: token, issued: (now + window.lowerBound)...(now + window.upperBound), lifetimeMillis: 60_000,
-            worker: "test", grant: .token, minimumGeneration: minimumGeneration, reseed: reseed)
+            appid: appid, token: token, issued: (now + window.lowerBound)...(now + window.upperBound), lifetimeMillis: lifetime,
+            worker: "test", grant: grant, minimumGeneration: minimumGeneration, reseed: reseed, lease: lease,
+            refreshNotBefore: refreshNotBefore)
+    }
+
+    func lease(_ worker: String) -> RefreshLease {
+        RefreshLease(appid: appid, key: store.keys.lock(appid), value: "\(worker):1", ttl: .seconds(5))
     }
 
     func stored() async throws -> TokenRecord? { try await store.snapshot(appid).status.record }
@@ -62,6 +68,61 @@ import TokenCentral
         }
         #expect(generation == 1)
         #expect(try await store.snapshot(appid).status.retryAt == expiresAt)
+    }
+
+    @Test func sameTokenKeepsTheLaterOfItsTwoExpiries() async throws {
+        let now = try await store.time().redisNow()
+        guard case .written(_, let first) = try await write("wecom", issued: -100 ... -50, at: now) else {
+            Issue.record("expected a write"); return
+        }
+        // Handed out again with whole seconds left: its expires_in lost the fraction.
+        guard case .same(_, let expiresAt) = try await write("wecom", issued: -40 ... -30, at: now, lifetime: 59_000) else {
+            Issue.record("expected the same token"); return
+        }
+        #expect(expiresAt == first)
+        #expect(try await stored()?.expiresAt == first)
+    }
+
+    @Test func sameStableTokenAsksAgainHalfwayToItsExpiry() async throws {
+        let now = try await store.time().redisNow()
+        _ = try await write("stable", issued: -100 ... -50, at: now, grant: .stableToken)
+        guard case .same(_, let expiresAt) = try await write("stable", issued: -40 ... -30, at: now, grant: .stableToken) else {
+            Issue.record("expected the same token"); return
+        }
+        let retryAt = try #require(try await store.snapshot(appid).status.retryAt)
+        let halfway = now + (expiresAt - now) / 2
+        #expect(abs(retryAt - halfway) < 1_000, "retry at \(retryAt - now) ms of \(expiresAt - now) ms")
+    }
+
+    @Test func writingTheAnnouncedFetchClearsItsAnnouncement() async throws {
+        let now = try await store.time().redisNow()
+        try await store.announceFetch(lease("a"), startedAt: now - 100)
+        #expect(try await store.snapshot(appid).status.fetchInProgress == FetchInProgress(lease: "a:1", startedAt: now - 100))
+        _ = try await write("fetched", issued: -90 ... -10, at: now, lease: lease("a"))
+        #expect(try await store.snapshot(appid).status.fetchInProgress == nil)
+    }
+
+    @Test func anotherWorkersAnnouncementSurvivesAWriteAndAFailure() async throws {
+        let now = try await store.time().redisNow()
+        try await store.announceFetch(lease("dead"), startedAt: now - 100)
+        _ = try await write("taken-over", issued: -90 ... -10, at: now, lease: lease("taker"))
+        let error = UpstreamError(kind: .transient, appid: appid, endpoint: "/cgi-bin/token", errcode: -1, errmsg: "busy", hint: "retry")
+        try await store.recordFailure(error, retryAfter: .seconds(1), lease: lease("taker"))
+        #expect(try await store.snapshot(appid).status.fetchInProgress?.lease == "dead:1")
+        try await store.recordFailure(error, retryAfter: .seconds(1), lease: lease("dead"))
+        #expect(try await store.snapshot(appid).status.fetchInProgress == nil)
+    }
+
+    @Test func writeAfterAnAbandonedFetchRequestsOneMoreAfterItsDeadline() async throws {
+        let now = try await store.time().redisNow()
+        _ = try await write("taken-over", issued: -90 ... -10, at: now, refreshNotBefore: now + 3_000)
+        let status = try await store.snapshot(appid).status
+        #expect(status.refreshRequested == "abandoned-fetch")
+        #expect(status.refreshNotBefore == now + 3_000)
+        _ = try await write("after-the-deadline", issued: -5 ... -1, at: now)
+        let settled = try await store.snapshot(appid).status
+        #expect(settled.refreshRequested == nil)
+        #expect(settled.refreshNotBefore == nil)
     }
 
     @Test func expiredTokenIsRefused() async throws {

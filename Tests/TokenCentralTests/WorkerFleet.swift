@@ -40,12 +40,14 @@ struct WorkerFleet {
         return logger
     }()
 
-    /// Runs `body` with a mock serving `mockConfiguration` and `workers` workers for `apps`.
+    /// Runs `body` with a mock serving `mockConfiguration` and `workers` workers for `apps`, each
+    /// configured by `configuration(...)` and then `configure`.
     static func run(
         workers: Int,
         apps: [AppConfiguration],
         mock mockConfiguration: WeChatMockConfiguration,
         redisURL: String? = nil,
+        configure: (inout TokendConfiguration) -> Void = { _ in },
         _ body: (WorkerFleet, [TokendApplication]) async throws -> Void
     ) async throws {
         let mock = try WeChatMock(configuration: mockConfiguration)
@@ -53,9 +55,10 @@ struct WorkerFleet {
         let prefix = uniquePrefix("fleet")
         try await withWeChatMockServer(mock) { mockURL in
             let applications = try (0..<workers).map { index in
-                try TokendApplication(
-                    configuration: configuration(worker: "worker-\(index)", apps: apps, redisURL: redisURL, prefix: prefix, mockURL: mockURL),
-                    logger: logger)
+                var workerConfiguration = configuration(
+                    worker: "worker-\(index)", apps: apps, redisURL: redisURL, prefix: prefix, mockURL: mockURL)
+                configure(&workerConfiguration)
+                return try TokendApplication(configuration: workerConfiguration, logger: logger)
             }
             let fleet = WorkerFleet(
                 mock: mock, mockURL: mockURL, redisURL: redisURL, prefix: prefix,
@@ -105,6 +108,8 @@ struct WorkerFleet {
 actor ReaderProbe {
     private(set) var reads = 0
     private(set) var rejected: [String] = []
+    /// Reads that found no key after the first token had been read.
+    private(set) var misses = 0
 
     func run(fleet: WorkerFleet, appid: String) async {
         while !Task.isCancelled {
@@ -112,6 +117,8 @@ actor ReaderProbe {
                 reads += 1
                 let result = fleet.mock.validate(token: token)
                 if result != .ok { rejected.append("\(result)") }
+            } else if reads > 0 {
+                misses += 1
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
@@ -159,6 +166,18 @@ extension WorkerFleet {
 extension TokendApplication {
     func renderedMetrics() -> String {
         String(decoding: renderMetrics(), as: UTF8.self)
+    }
+
+    /// Forced refresh requests of `appid` this worker has settled, whatever their outcome.
+    func forcedRequestsSettled(_ appid: String) -> Int {
+        ["refreshed", "deduplicated", "cooldown", "refused"].reduce(0) { sum, outcome in
+            sum + counter("tokencentral_forced_refresh_total", app: appid, outcome: outcome)
+        }
+    }
+
+    /// A per-app counter with an `outcome` label as `/metrics` renders it; 0 when absent.
+    func counter(_ name: String, app appid: String, outcome: String) -> Int {
+        Int(sampleValue(#"\#(name){app="\#(appid)",outcome="\#(outcome)"}"#, in: renderedMetrics()) ?? 0)
     }
 
     /// The value of a per-app gauge as `/metrics` renders it; nil when the worker has no such gauge.

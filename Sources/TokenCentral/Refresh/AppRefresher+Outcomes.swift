@@ -6,6 +6,10 @@ import Synchronization
 extension AppRefresher {
     /// Logs and counts what the fenced write did with a fetched token.
     func record(_ outcome: WriteOutcome, of write: FetchedWrite, loop: inout LoopState) {
+        if write.force != nil, !outcome.isWritten {
+            // The fetch it caused did not become the stored token: another one is, or will be.
+            metrics.forcedRefresh(.deduplicated)
+        }
         switch outcome {
         case .written(let generation, _):
             loop.loggedError = nil

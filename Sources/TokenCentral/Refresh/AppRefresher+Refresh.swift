@@ -39,9 +39,10 @@ extension AppRefresher {
             return true
         }
         if leased == false {
-            // Another worker refreshes. Wait for its `P:refreshed` (wakes us) or poll often enough to
-            // take over within one lease TTL if it died.
+            // Another worker refreshes (a forced request it heard too is served by it). Wait for its
+            // `P:refreshed` (wakes us) or poll often enough to take over within one lease TTL if it died.
             metrics.lockContended.increment()
+            if force != nil { metrics.forcedRefresh(.deduplicated) }
             await wakeup.wait(until: .now + ttl / 2)
         }
     }

@@ -12,8 +12,8 @@ extension TokenStore {
     /// - windows overlap → nobody can tell which WeChat issued last (a fetch was paused or slow past
     ///   its lease while another ran). Refuse and mark the app `refresh_requested`, so one more fetch,
     ///   certainly the last issued, replaces both. The stored token stays valid for the overlap.
-    /// - the same token again (stable_token normal mode, WeCom, a re-seed) → refresh the key's TTL,
-    ///   keep the generation, and set `retry_at` (ARGV[13]): `expiry` for WeCom, which hands out the
+    /// - the same token again (stable_token normal mode, WeCom, a re-seed) → refresh the key's TTL
+    ///   (to the later of the two expiries), keep the generation, and set `retry_at` (ARGV[13]): `expiry` for WeCom, which hands out the
     ///   same token until it expires; `halfway` for stable_token, which renews only in the last minutes
     ///   of a token, so asking again halfway to expiry lands in that window instead of after expiry.
     /// ARGV[9] is the lowest generation the token may get: a worker passes one more than the highest it
@@ -35,9 +35,12 @@ extension TokenStore {
         end
         local expires_at = issued_min + lifetime
         if expires_at <= now then return {'expired', 0, expires_at} end
-        local current = redis.call('HMGET', KEYS[2], 'token', 'issued_min', 'issued_max', 'generation')
+        local current = redis.call('HMGET', KEYS[2], 'token', 'issued_min', 'issued_max', 'generation', 'expires_at')
         local generation = tonumber(current[4]) or 0
         if current[1] == token then
+          -- Both expiries are safe lower bounds; the stored one did not lose the fraction of a second
+          -- that WeChat's whole-second expires_in drops when it hands the same token out again.
+          expires_at = math.max(expires_at, tonumber(current[5]) or 0)
           redis.call('SET', KEYS[1], token, 'PX', expires_at - now)
           redis.call('HSET', KEYS[2], 'expires_at', expires_at)
           if not reseed then

@@ -11,3 +11,10 @@ public enum WriteOutcome: Sendable, Hashable {
     /// Refused: the token had already expired when it reached Redis.
     case expired
 }
+
+extension WriteOutcome {
+    /// True when the fetched token became the stored one.
+    public var isWritten: Bool {
+        if case .written = self { true } else { false }
+    }
+}
