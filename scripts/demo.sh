@@ -182,8 +182,8 @@ choreography() {
     trap 'kill "$nap_pid" 2>/dev/null; exit 0' TERM
     nap_pid=""
     nap() { sleep "$1" & nap_pid=$!; wait "$nap_pid"; }
-    # With a terminal, tokenctl watch repaints the whole screen every second: events go to the log
-    # only (shown in the summary); without one they are printed as they happen.
+    # With a terminal, tokenctl watch shows the end of the log under its table (--events); without one
+    # the events are printed as they happen.
     log() { if [ -t 1 ]; then say "$*" >>"$events"; else say "$*" | tee -a "$events" >&2; fi; }
     local generation="" last=""
     for _ in $(seq 1 300); do
@@ -231,9 +231,10 @@ remaining() { echo $(( seconds - ($(date +%s) - started) )); }
 until_deadline() { [ "$seconds" = 0 ] || [ "$(remaining)" -gt 0 ]; }
 if [ -t 1 ]; then
     say "the live view (tokenctl watch) starts in 10 s and takes the whole screen; the text above is"
-    say "also in $workdir/where-to-look.txt, and the scripted events are listed when the demo stops."
+    say "also in $workdir/where-to-look.txt. The scripted events appear under the table as they happen."
     sleep 10 & wait $! || true
-    watch_args=(watch --interval 1)
+    : >>"$events"
+    watch_args=(watch --interval 1 --events "$events")
     [ "$seconds" != 0 ] && watch_args+=(--duration "$(remaining)")
     "${tokenctl[@]}" "${watch_args[@]}" || true
 fi

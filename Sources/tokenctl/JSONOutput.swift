@@ -9,7 +9,8 @@ enum JSONOutput {
         return Array(try encoder.encode(value))
     }
 
+    /// One line of JSON, written at once (unbuffered): `watch --json` feeds a pipe line by line.
     static func print(_ value: some Encodable) throws {
-        Swift.print(String(decoding: try encode(value), as: UTF8.self))
+        FileHandle.standardOutput.write(Data(try encode(value) + [UInt8(ascii: "\n")]))
     }
 }

@@ -25,6 +25,9 @@ struct RefreshCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the new token.")
     var timeout: Double = 30
 
+    @Flag(help: #"Print {"appid":...,"generation":N} instead of the bare generation."#)
+    var json = false
+
     func validate() throws {
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
     }
@@ -42,7 +45,16 @@ struct RefreshCommand: AsyncParsableCommand {
                 : "; see `tokenctl status` for the last error"
             throw TokenctlError("no new token for \(appid) within \(Duration.seconds(timeout))\(hint)")
         }
-        print(generation)
+        if json {
+            try JSONOutput.print(RefreshResult(appid: appid, generation: generation))
+        } else {
+            print(generation)
+        }
+    }
+
+    private struct RefreshResult: Encodable {
+        var appid: String
+        var generation: Int
     }
 
     /// Subscribes first, so the announcement cannot slip by between the request and the wait.

@@ -16,6 +16,13 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many seconds. (default: run until Ctrl-C or SIGTERM)")
     var duration: Double?
 
+    @Option(help: ArgumentHelp("Also show the last lines of this file, e.g. a log of what you are doing to the deployment.",
+                               valueName: "file"))
+    var events: String?
+
+    @Flag(help: "Print one JSON object per announcement (appid, generation, worker, seen_at in unix ms) instead of the view.")
+    var json = false
+
     func validate() throws {
         guard interval > 0, interval.isFinite else { throw ValidationError("--interval must be a positive number of seconds") }
         if let duration, !(duration > 0 && duration.isFinite) {
@@ -25,14 +32,15 @@ struct WatchCommand: AsyncParsableCommand {
 
     private enum Event: Sendable {
         case repaint
-        case announced(RefreshedAnnouncement, at: Date)
+        case announced(WatchedAnnouncement)
         case stop
     }
 
     func run() async throws {
         let deployment = try connection.deployment()
         _ = try await deployment.statusRows(try await deployment.appIDs())  // unreachable Redis: fail now
-        var screen = WatchScreen(title: "tokenctl watch  \(deployment.redis.endpoint)  prefix \(deployment.keys.prefix)")
+        var screen = WatchScreen(title: "tokenctl watch  \(deployment.redis.endpoint)  prefix \(deployment.keys.prefix)", eventsPath: events)
+        let json = self.json
         let (events, sink) = AsyncStream.makeStream(of: Event.self)
         let period = Duration.seconds(interval)
         let limit = duration.map(Duration.seconds)
@@ -40,12 +48,16 @@ struct WatchCommand: AsyncParsableCommand {
             group.addTask {
                 for await event in deployment.redis.subscribe(channels: [deployment.keys.refreshedChannel]) {
                     if case .message(let message) = event, let announcement = RefreshedAnnouncement(payload: message.payload) {
-                        sink.yield(.announced(announcement, at: Date()))
+                        let worker = try? await deployment.redis.send("HGET", deployment.keys.meta(announcement.appid), "worker").string
+                        sink.yield(.announced(WatchedAnnouncement(
+                            at: Date(), appid: announcement.appid, generation: announcement.generation, worker: worker)))
                     }
                 }
             }
-            group.addTask {
-                repeat { sink.yield(.repaint) } while (try? await Task.sleep(for: period)) != nil
+            if !json {
+                group.addTask {
+                    repeat { sink.yield(.repaint) } while (try? await Task.sleep(for: period)) != nil
+                }
             }
             group.addTask {
                 await TerminationSignals.next()
@@ -59,7 +71,8 @@ struct WatchCommand: AsyncParsableCommand {
             loop: for await event in events {
                 switch event {
                 case .stop: break loop
-                case .announced(let announcement, let date): screen.record(announcement, at: date)
+                case .announced(let announcement) where json: try? JSONOutput.print(announcement); continue loop
+                case .announced(let announcement): screen.record(announcement)
                 case .repaint: break
                 }
                 let rows: Result<[StatusRow], RedisError>

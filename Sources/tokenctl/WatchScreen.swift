@@ -2,22 +2,46 @@ import Foundation
 import RedisClient
 import TokenCentral
 
-/// The `watch` view: a title, the status table, and the latest announcements on `P:refreshed`, which
-/// show one upstream call per token lifetime and which worker made it.
+/// One announcement on `P:refreshed` as `watch` shows and prints it, with the worker that fetched the
+/// token (read from meta when the announcement arrives; the announcement itself does not name it).
+struct WatchedAnnouncement: Encodable, Sendable {
+    var at: Date
+    var appid: String
+    var generation: Int
+    var worker: String?
+
+    enum CodingKeys: String, CodingKey {
+        case appid, generation, worker, at = "seen_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(appid, forKey: .appid)
+        try container.encode(generation, forKey: .generation)
+        try container.encodeIfPresent(worker, forKey: .worker)
+        try container.encode(Int64(at.timeIntervalSince1970 * 1000), forKey: .at)
+    }
+}
+
+/// The `watch` view: a title, the status table, the latest announcements on `P:refreshed` (one upstream
+/// call per token lifetime, and which worker made it) and, with `--events`, the end of an events file.
 struct WatchScreen {
     static let logLength = 8
     /// Home the cursor and clear the screen: each frame replaces the previous one.
     static let clear = "\u{1B}[H\u{1B}[2J"
 
     let title: String
-    private var announcements: [(at: Date, announcement: RefreshedAnnouncement)] = []
+    /// A file whose last lines are shown under the announcements (`--events`).
+    let eventsPath: String?
+    private var announcements: [WatchedAnnouncement] = []
 
-    init(title: String) {
+    init(title: String, eventsPath: String? = nil) {
         self.title = title
+        self.eventsPath = eventsPath
     }
 
-    mutating func record(_ announcement: RefreshedAnnouncement, at date: Date) {
-        announcements.append((date, announcement))
+    mutating func record(_ announcement: WatchedAnnouncement) {
+        announcements.append(announcement)
         announcements.removeFirst(max(0, announcements.count - Self.logLength))
     }
 
@@ -29,8 +53,15 @@ struct WatchScreen {
         }
         text += "\nLatest new tokens (P:refreshed):\n"
         if announcements.isEmpty { text += "  none yet\n" }
-        for (date, announcement) in announcements.reversed() {
-            text += "  \(Self.clockTime(date))  \(announcement.appid)  generation \(announcement.generation)\n"
+        for announcement in announcements.reversed() {
+            let worker = announcement.worker.map { "  fetched by \($0)" } ?? ""
+            text += "  \(Self.clockTime(announcement.at))  \(announcement.appid)  generation \(announcement.generation)\(worker)\n"
+        }
+        if let eventsPath {
+            text += "\nEvents (\(eventsPath)):\n"
+            let lines = ((try? String(contentsOfFile: eventsPath, encoding: .utf8)) ?? "").split(separator: "\n").suffix(Self.logLength)
+            if lines.isEmpty { text += "  none yet\n" }
+            for line in lines { text += "  \(line)\n" }
         }
         return text
     }

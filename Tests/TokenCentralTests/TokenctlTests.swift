@@ -89,12 +89,13 @@ import TokenCentral
         try await cleanUp("wxget")
     }
 
-    @Test func refreshWaitsForAHigherGenerationOfThatApp() async throws {
+    @Test(arguments: [false, true]) func refreshWaitsForAHigherGenerationOfThatApp(json: Bool) async throws {
         try await seed("wxrefresh", token: "old-token", generation: 5)
         var requests = redis.subscribe(channels: [keys.refreshChannel]).makeAsyncIterator()
         #expect(await requests.next() == .subscribed)
 
-        let running = try tokenctl.start(connection + ["refresh", "wxrefresh", "--bad-token", "old-token", "--timeout", "20"])
+        let arguments = ["refresh", "wxrefresh", "--bad-token", "old-token", "--timeout", "20"] + (json ? ["--json"] : [])
+        let running = try tokenctl.start(connection + arguments)
         guard case .message(let request) = await requests.next() else {
             Issue.record("no request on \(keys.refreshChannel)")
             return
@@ -106,7 +107,7 @@ import TokenCentral
         }
         let outcome = try await running.finish()
         #expect(outcome.status == 0)
-        #expect(outcome.output == "6\n")
+        #expect(outcome.output == (json ? #"{"appid":"wxrefresh","generation":6}"# + "\n" : "6\n"))
         try await cleanUp("wxrefresh")
     }
 
@@ -125,9 +126,40 @@ import TokenCentral
         try await redis.publish(keys.refreshedChannel, #"{"appid":"wxwatch","generation":2,"expires_at":1}"#)
         let outcome = try await running.finish()
         #expect(outcome.status == 0)
-        #expect(outcome.output.contains("wxwatch  generation 2"))
+        #expect(outcome.output.contains("wxwatch  generation 2  fetched by tokend-a"))
         #expect(!outcome.output.contains("watched"))
         try await cleanUp("wxwatch")
+    }
+
+    @Test func watchShowsTheEndOfTheEventsFile() async throws {
+        try await seed("wxevents", token: "t", generation: 1)
+        let events = FileManager.default.temporaryDirectory.appendingPathComponent("tc-events-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: events) }
+        try "12:00:00 kill -9 tokend-2\n".write(to: events, atomically: true, encoding: .utf8)
+        let outcome = try await tokenctl.run(connection + ["watch", "--duration", "0.5", "--events", events.path])
+        #expect(outcome.status == 0)
+        #expect(outcome.output.contains("12:00:00 kill -9 tokend-2"))
+        try await cleanUp("wxevents")
+    }
+
+    @Test func watchJSONPrintsOneLinePerAnnouncement() async throws {
+        try await seed("wxwatchjson", token: "t", generation: 1, worker: "tokend-c")
+        let running = try tokenctl.start(connection + ["watch", "--json", "--duration", "3"])
+        try await waitUntil("watch subscribes") {
+            try await redis.send("PUBSUB", "NUMSUB", keys.refreshedChannel).array?[1].integer == 1
+        }
+        try await redis.publish(keys.refreshedChannel, #"{"appid":"wxwatchjson","generation":2,"expires_at":1}"#)
+        let outcome = try await running.finish()
+        #expect(outcome.status == 0)
+        let lines = outcome.output.split(separator: "\n")
+        #expect(lines.count == 1)
+        let line = try #require(lines.first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["appid"] as? String == "wxwatchjson")
+        #expect(object["generation"] as? Int == 2)
+        #expect(object["worker"] as? String == "tokend-c")
+        #expect(object["seen_at"] is Int)
+        try await cleanUp("wxwatchjson")
     }
 
     @Test func unreachableRedisIsOneLineAndAFailure() async throws {

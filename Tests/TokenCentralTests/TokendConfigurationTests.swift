@@ -122,6 +122,43 @@ import Testing
         #expect(configuration.http.apiKey == nil)
     }
 
+    /// The repository's configuration files, e.g. `tokend.example.yaml`.
+    private func repositoryFile(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(name).path
+    }
+
+    @Test func theExampleFileParsesAndStatesEveryDefault() throws {
+        let example = try TokendConfiguration.load(file: repositoryFile("tokend.example.yaml"), environment: [:], resolvingSecrets: false)
+        let defaults = try self.parse(self.apps)
+        #expect(example.redis.url == defaults.redis.url)
+        #expect(example.redis.keyPrefix == defaults.redis.keyPrefix)
+        #expect(example.redis.poolSize == defaults.redis.poolSize)
+        #expect(example.redis.commandTimeout == defaults.redis.commandTimeout)
+        #expect(example.upstream.wechatBaseURL == defaults.upstream.wechatBaseURL)
+        #expect(example.upstream.wecomBaseURL == defaults.upstream.wecomBaseURL)
+        #expect(example.upstream.timeout == defaults.upstream.timeout)
+        #expect(example.upstream.maxConcurrentCalls == defaults.upstream.maxConcurrentCalls)
+        #expect(example.refresh.ahead == defaults.refresh.ahead)
+        #expect(example.refresh.lockTTL == defaults.refresh.lockTTL)
+        #expect(example.refresh.checkInterval == defaults.refresh.checkInterval)
+        #expect(example.refresh.retryInitial == defaults.refresh.retryInitial)
+        #expect(example.refresh.retryMaximum == defaults.refresh.retryMaximum)
+        #expect(example.refresh.configErrorRetry == defaults.refresh.configErrorRetry)
+        #expect(example.refresh.forcedCooldown == defaults.refresh.forcedCooldown)
+        #expect(example.refresh.stableForceDailyLimit == defaults.refresh.stableForceDailyLimit)
+        #expect(example.http.enabled == defaults.http.enabled)
+        #expect(example.http.host == defaults.http.host)
+        #expect(example.http.port == defaults.http.port)
+        #expect(example.http.apiKey == nil)
+        #expect(!example.apps.isEmpty)
+    }
+
+    @Test func theComposeFileParses() throws {
+        let compose = try TokendConfiguration.load(file: repositoryFile("tokend.compose.yaml"), environment: [:], resolvingSecrets: false)
+        #expect(compose.apps.map(\.appid) == ["wxcompose00000001"])
+    }
+
     @Test func workerIDDefaultsToHostnameAndPID() throws {
         let workerID = try self.parse(self.apps).workerID
         #expect(workerID.hasSuffix("-\(getpid())") && workerID.count > "-\(getpid())".count)
