@@ -8,7 +8,7 @@
 # Swift 6.2 or later: the dependencies declare swift-tools-version 6.2.
 ARG SWIFT_VERSION=6.2
 
-# ---- build: the same `swift build -c release` as `make demo` ----
+# ---- build: the same `swift build -c release` as `make release` (make test checks it stays so) ----
 FROM swift:${SWIFT_VERSION}-bookworm AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # Debian's own versions of bookworm: pinning them would break on every point release.

@@ -38,11 +38,20 @@ done
 
 export APPID=$appid TOKEN_PREFIX=examples WECHAT_BASE_URL=$mock_url WAIT_SECONDS=15
 status=0
+# Runs an example; $1 = the number of rejected tokens it must have reported (its summary line says).
+run_example() {
+    local reported=$1 summary
+    shift
+    summary=$("$@") || { echo "$summary"; return 1; }
+    echo "$summary"
+    grep -q ", $reported rejected tokens reported" <<<"$summary" || { echo "expected $reported reported" >&2; return 1; }
+}
 for example in "/usr/bin/python3 examples/python/token_reader.py" "bash examples/shell/token_reader.sh"; do
-    ITERATIONS=5 $example || status=1
-    # WeChat forgets the token (as after a token fetched elsewhere): the example must recover via P:refresh.
+    ITERATIONS=5 run_example 0 $example || status=1
+    # WeChat forgets the token (as after a token fetched elsewhere): the example must report the
+    # rejected token on P:refresh, get the new one and succeed.
     curl -fsS -X POST "$mock_url/mock/reset" >/dev/null
-    ITERATIONS=3 $example || status=1
+    ITERATIONS=3 run_example 1 $example || status=1
 done
 [ $status -eq 0 ] || { echo "--- tokend log"; cat "$workdir/tokend.log"; } >&2
 exit $status

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Hummingbird
 import Logging
 import RedisClient
@@ -11,6 +12,7 @@ struct TokenAPI: Sendable {
     let refresher: TokenRefresher
     /// The worker's metrics in the Prometheus text format.
     let renderMetrics: @Sendable () -> [UInt8]
+    let tokenMetrics: TokenMetrics
     /// When set, `/v1/*` requires `Authorization: Bearer <key>`.
     let apiKey: Secret?
     /// The configured apps; any other appid is `unknown_app` without a Redis round trip.
@@ -22,6 +24,7 @@ struct TokenAPI: Sendable {
         store = application.store
         refresher = application.refresher
         renderMetrics = { application.renderMetrics() }
+        tokenMetrics = application.refresher.metrics
         apiKey = application.configuration.http.apiKey
         appids = Set(application.configuration.apps.map(\.appid))
         refreshDeadline = application.configuration.upstream.timeout + .seconds(2)
@@ -87,6 +90,7 @@ struct TokenAPI: Sendable {
         do {
             return try await read(store)
         } catch {
+            tokenMetrics.redisErrorsInHTTP.increment()
             logger.info("cannot read the token store", metadata: [LogKey.appID: "\(appid)", LogKey.error: "\(error)"])
             throw APIError(.redisUnavailable, "the token store is unreachable; retry shortly")
         }

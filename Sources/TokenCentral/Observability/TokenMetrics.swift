@@ -12,7 +12,7 @@ import Synchronization
 /// | tokencentral_upstream_errcodes_total | counter | app, errcode |
 /// | tokencentral_lock_total | counter | app, outcome (acquired, contended, lost) |
 /// | tokencentral_forced_refresh_total | counter | app, outcome (refreshed, deduplicated, cooldown, refused; unknown_app and malformed with app="unknown") |
-/// | tokencentral_redis_errors_total | counter | operation (refresh, watchdog) |
+/// | tokencentral_redis_errors_total | counter | operation (refresh, watchdog, http; subscribe: subscriptions lost and re-established) |
 /// | tokencentral_forced_refresh_latency_seconds | histogram | — (request received → new token written) |
 ///
 /// The two worker-wide metrics at the end go through swift-metrics into the swift-prometheus registry.
@@ -22,6 +22,8 @@ import Synchronization
 public struct TokenMetrics: Sendable {
     let redisErrorsInRefresh: Counter
     let redisErrorsInWatchdog: Counter
+    let redisErrorsInHTTP: Counter
+    let subscriptionsLost: Counter
     let forcedRefreshLatency: Timer
     /// Forced refresh requests that reached no app: rendered with `app="unknown"`.
     let forcedForUnknownApp = MetricCounter()
@@ -31,6 +33,8 @@ public struct TokenMetrics: Sendable {
         let redisErrors = "tokencentral_redis_errors_total"
         redisErrorsInRefresh = Counter(label: redisErrors, dimensions: [("operation", "refresh")], factory: factory)
         redisErrorsInWatchdog = Counter(label: redisErrors, dimensions: [("operation", "watchdog")], factory: factory)
+        redisErrorsInHTTP = Counter(label: redisErrors, dimensions: [("operation", "http")], factory: factory)
+        subscriptionsLost = Counter(label: redisErrors, dimensions: [("operation", "subscribe")], factory: factory)
         forcedRefreshLatency = Timer(label: "tokencentral_forced_refresh_latency_seconds", factory: factory)
     }
 }

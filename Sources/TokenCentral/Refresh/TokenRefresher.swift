@@ -16,7 +16,7 @@ public final class TokenRefresher: Service, Sendable {
     private let appMetrics: [AppMetrics]
     private let store: TokenStore
     private let checkInterval: Duration
-    private let metrics: TokenMetrics
+    let metrics: TokenMetrics
     private let logger: Logger
     private let rejectedMessages = RateLimitedLog(interval: .seconds(10))
 
@@ -63,10 +63,13 @@ public final class TokenRefresher: Service, Sendable {
 
     private func listen() async {
         let channels = [store.keys.refreshedChannel, store.keys.refreshChannel]
+        var subscribedBefore = false
         for await event in store.redis.subscribe(channels: channels) {
             switch event {
             case .subscribed:
                 // Messages published while we were disconnected are lost: re-read every app.
+                if subscribedBefore { metrics.subscriptionsLost.increment() }
+                subscribedBefore = true
                 logger.debug("subscribed", metadata: ["channels": "\(channels)"])
                 for refresher in refreshers.values { refresher.wake() }
             case .message(let message) where message.channel == store.keys.refreshedChannel:
