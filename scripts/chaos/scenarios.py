@@ -148,14 +148,15 @@ def steady(ctx):
 
 def kill_holder(ctx):
     """kill -9 the lease holder while its upstream call is in flight (latency injected): another worker takes
-    over within a lease TTL, before the token expires. Allowance +1: the killed holder's unwritten call."""
+    over within a lease TTL, before the token expires. The killed call is answered after the takeover's, so
+    WeChat's last-issued token is one nobody stores: the taker must fetch once more after the killed call
+    would have timed out, before WeChat retires its token. Allowance +2: the killed holder's unwritten call
+    and that one more fetch."""
     res = ctx.result
     h = ctx.harness("kill", [APP])
     h.wait_first_tokens()
     current = h.sampler.latest(APP)
-    # Shorter than the lease TTL: the killed call is answered before the takeover call is sent, as with
-    # WeChat's millisecond answers (a call answered *after* the takeover's would supersede its token).
-    lease, worker_id, proc = holder_during_call(h, APP, latency_ms=300)
+    lease, worker_id, proc = holder_during_call(h, APP, latency_ms=1500)
     since = h.sampler.token_count(APP)
     h.workers.kill9(worker_id)
     killed_at = time.time()
@@ -172,14 +173,16 @@ def kill_holder(ctx):
             res.fail(f"takeover came {-margin:.2f} s after the old token expired")
     h.sleep(2 * cycle_s(h))
     fig = h.finish()
-    judge(res, h, fig, allowed_excess=1)
+    abandoned = h.workers.log_count("the previous lease holder abandoned its upstream call")
+    res.note(f"one more fetch after the abandoned call logged: {abandoned}")
+    judge(res, h, fig, allowed_excess=2)
 
 
 def pause_holder(ctx):
     """SIGSTOP the lease holder during its upstream call for longer than the lease, then SIGCONT: another
-    worker takes over; the fenced write must keep the token WeChat issued last. Allowance: +1 for the paused
-    holder's call (like a killed holder's), +1 if the write script found the issue order ambiguous
-    (overlapping issue windows → `refresh_requested` → one more fetch, certainly issued last)."""
+    worker takes over; the fenced write must keep the token WeChat issued last. Allowance +2: the paused
+    holder's call (like a killed holder's) and one more fetch after it, certainly issued last (the taker
+    saw an abandoned call; the paused holder's late write found the issue order ambiguous)."""
     res = ctx.result
     h = ctx.harness("pause", [APP])
     h.wait_first_tokens()
@@ -210,7 +213,7 @@ def pause_holder(ctx):
     requested = bool(h.sampler.tracks[APP].refresh_requested)
     res.note(f"write outcomes logged: ambiguous {ambiguous}, older {older}; lease-lost warnings {lost}; "
              f"refresh_requested seen in meta: {'yes' if requested else 'no'}")
-    judge(res, h, fig, allowed_excess=1 + (1 if ambiguous else 0))
+    judge(res, h, fig, allowed_excess=2)
 
 
 def flush(ctx):
