@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RedisClient", targets: ["RedisClient"]),
+        .library(name: "TokenCentralContract", targets: ["TokenCentralContract"]),
         .library(name: "TokenCentral", targets: ["TokenCentral"]),
         .library(name: "TokenCentralClient", targets: ["TokenCentralClient"]),
         .executable(name: "tokend", targets: ["tokend"]),
@@ -45,6 +46,12 @@ let package = Package(
             dependencies: ["CHiredis"],
             swiftSettings: swiftSettings
         ),
+        // The Redis contract (docs/redis-contract.md): key names and channel messages, shared by the
+        // server and the client library so that the two spell it once.
+        .target(
+            name: "TokenCentralContract",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "WeChatMock",
             dependencies: [
@@ -59,6 +66,7 @@ let package = Package(
             name: "TokenCentral",
             dependencies: [
                 "RedisClient",
+                "TokenCentralContract",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -78,6 +86,7 @@ let package = Package(
             name: "TokenCentralClient",
             dependencies: [
                 "RedisClient",
+                "TokenCentralContract",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -1,6 +1,7 @@
 import RedisClient
 import ServiceLifecycle
 import Synchronization
+import TokenCentralContract
 
 extension TokenCentralClient: Service {
     /// Listens on `P:refreshed` and drops the cached token of each announced app. Runs until cancelled
@@ -10,13 +11,13 @@ extension TokenCentralClient: Service {
     /// each (re)subscription starts from an empty cache.
     public func run() async {
         defer { cache.withLock { $0.invalidateAll(listening: false) } }
-        for await event in redis.subscribe(channels: [refreshedChannel]).cancelOnGracefulShutdown() {
+        for await event in redis.subscribe(channels: [keys.refreshedChannel]).cancelOnGracefulShutdown() {
             switch event {
             case .subscribed:
                 cache.withLock { $0.invalidateAll(listening: true) }
             case .message(let message):
-                if let appid = RefreshAnnouncement.appid(in: message.payload) {
-                    cache.withLock { $0.invalidate(appid) }
+                if let announcement = RefreshedAnnouncement(payload: message.payload) {
+                    cache.withLock { $0.invalidate(announcement.appid) }
                 } else {
                     // Not knowing which token changed, forget them all rather than serve a stale one.
                     cache.withLock { $0.invalidateAll(listening: true) }

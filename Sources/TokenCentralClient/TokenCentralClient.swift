@@ -1,5 +1,6 @@
 import RedisClient
 import Synchronization
+import TokenCentralContract
 
 /// Hands WeChat access_tokens that `tokend` keeps in Redis to a business server written in Swift.
 ///
@@ -17,19 +18,19 @@ import Synchronization
 /// ```
 public final class TokenCentralClient: Sendable {
     public let redis: RedisClient
-    /// `P` in `P:{APPID}:access_token`: tokend's `redis.key_prefix`.
-    public let keyPrefix: String
+    /// The contract's names under tokend's `redis.key_prefix`.
+    public let keys: TokenKeys
     let cache = Mutex(TokenCache())
 
     public init(redis: RedisClient, keyPrefix: String = "wechat") {
         self.redis = redis
-        self.keyPrefix = keyPrefix
+        self.keys = TokenKeys(prefix: keyPrefix)
     }
 
     /// The current token of `appid`, from the cache while it is valid, otherwise from Redis
     /// (one pipelined `GET` + `PTTL`).
     public func accessToken(for appid: String) async throws(TokenCentralClientError) -> String {
-        let key = tokenKey(appid)
+        let key = keys.accessToken(appid)
         let sentAt = ContinuousClock.now
         let ticket: TokenCache.Ticket
         switch cache.withLock({ $0.lookup(appid, now: sentAt) }) {
@@ -67,13 +68,9 @@ public final class TokenCentralClient: Sendable {
     public func reportInvalid(appid: String, token: String) async throws(TokenCentralClientError) {
         cache.withLock { $0.invalidate(appid) }
         do {
-            try await redis.publish("\(keyPrefix):refresh", InvalidTokenReport(appid: appid, badToken: token).json)
+            try await redis.publish(keys.refreshChannel, RefreshMessage(appid: appid, badToken: token).payload)
         } catch {
-            throw TokenCentralClientError(.redis, appid: appid, key: "\(keyPrefix):refresh", underlying: error)
+            throw TokenCentralClientError(.redis, appid: appid, key: keys.refreshChannel, underlying: error)
         }
     }
-
-    var refreshedChannel: String { "\(keyPrefix):refreshed" }
-
-    private func tokenKey(_ appid: String) -> String { "\(keyPrefix):{\(appid)}:access_token" }
 }

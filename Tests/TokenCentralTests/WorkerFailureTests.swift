@@ -22,12 +22,7 @@ import WeChatMock
             // Longer than the lease: the mock answers the dead holder's request after the takeover, so
             // WeChat's last-issued token is one nobody stores (a "ghost"), as a real WeChat would do.
             let latency = Duration.milliseconds(1500)
-            mock.inject(.latency(latency, count: 1), appid: "wxkill")
-            let lease = try await Self.waitForLease(fleet: fleet, appid: "wxkill")
-            let holder = try #require(workers.holder(ofLease: lease))
-            try await waitUntil("the holder's upstream call is in flight", every: .milliseconds(5)) {
-                mock.stats(appid: "wxkill").tokenCalls == 2
-            }
+            let holder = try await Self.holderDuringCall(slowedBy: latency, appid: "wxkill", fleet: fleet, workers: workers)
             let killedAt = ContinuousClock.now
             holder.process.signal(SIGKILL)
 
@@ -68,12 +63,7 @@ import WeChatMock
             defer { probing.cancel() }
 
             try await fleet.waitForGeneration("wxpause", atLeast: 1)
-            mock.inject(.latency(.seconds(1), count: 1), appid: "wxpause")
-            let lease = try await Self.waitForLease(fleet: fleet, appid: "wxpause")
-            let holder = try #require(workers.holder(ofLease: lease))
-            try await waitUntil("the holder's upstream call is in flight", every: .milliseconds(5)) {
-                mock.stats(appid: "wxpause").tokenCalls == 2
-            }
+            let holder = try await Self.holderDuringCall(slowedBy: .seconds(1), appid: "wxpause", fleet: fleet, workers: workers)
             let pausedAt = ContinuousClock.now
             holder.process.signal(SIGSTOP)
             // Another worker takes over once the paused holder's lease expires.
@@ -101,6 +91,21 @@ import WeChatMock
         let prefix = uniquePrefix("proc")
         return WorkerFleet(mock: mock, mockURL: url, redisURL: redisURL, prefix: prefix,
                            store: TokenStore(redis: try RedisClient(url: redisURL), keys: TokenKeys(prefix: prefix)))
+    }
+
+    /// Slows the app's next upstream call by `latency` and returns the worker holding the lease for it,
+    /// once the call is in flight.
+    static func holderDuringCall(slowedBy latency: Duration, appid: String, fleet: WorkerFleet, workers: WorkerProcesses)
+        async throws -> (name: String, process: ChildProcess)
+    {
+        let callsBefore = fleet.mock.stats(appid: appid).tokenCalls
+        fleet.mock.inject(.latency(latency, count: 1), appid: appid)
+        let lease = try await waitForLease(fleet: fleet, appid: appid)
+        let holder = try #require(workers.holder(ofLease: lease))
+        try await waitUntil("the holder's upstream call is in flight", every: .milliseconds(5)) {
+            fleet.mock.stats(appid: appid).tokenCalls > callsBefore
+        }
+        return holder
     }
 
     static func waitForLease(fleet: WorkerFleet, appid: String) async throws -> String {

@@ -91,11 +91,7 @@ class Registry:
                 pass
         for proc in procs:
             if proc.poll() is None:
-                self.signal(proc, signal.SIGKILL)
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    pass
+                self.kill9(proc)
         with self._lock:
             for proc in procs:
                 if proc.poll() is not None:

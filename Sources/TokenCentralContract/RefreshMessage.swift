@@ -48,7 +48,7 @@ public struct RefreshMessage: Sendable, Hashable {
 
     /// The appids the contract allows: also enforced on the configuration, so every configured app can
     /// be force-refreshed through `P:refresh`.
-    static func isAppID(_ text: String) -> Bool {
+    public static func isAppID(_ text: String) -> Bool {
         !text.isEmpty && text.count <= 128 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
     }
 }
