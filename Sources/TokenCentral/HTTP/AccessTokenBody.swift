@@ -6,9 +6,9 @@ struct AccessTokenBody: ResponseEncodable, Sendable {
     var accessToken: String
     var expiresIn: Int
 
-    init(_ current: CurrentToken) {
-        accessToken = current.record.token
-        expiresIn = current.expiresIn
+    init(accessToken: String, expiresIn: Int) {
+        self.accessToken = accessToken
+        self.expiresIn = expiresIn
     }
 
     enum CodingKeys: String, CodingKey {

@@ -57,12 +57,13 @@ struct TokenAPI: Sendable {
         )
     }
 
-    /// `GET /v1/apps/{appid}/access_token`: the current token in WeChat's own response shape.
+    /// `GET /v1/apps/{appid}/access_token`: the current token in WeChat's own response shape, read as
+    /// business servers read it (the key and its TTL); meta is read only to say why there is none.
     private func accessToken(appid: String, logger: Logger) async throws(APIError) -> AccessTokenBody {
         try requireConfigured(appid)
-        let snapshot = try await snapshot(appid, logger: logger)
-        guard let current = CurrentToken(snapshot) else { throw Self.tokenUnavailable(appid, snapshot: snapshot) }
-        return AccessTokenBody(current)
+        let readable = try await fromStore(appid, logger: logger) { store throws(RedisError) in try await store.readableToken(appid) }
+        guard let readable else { throw Self.tokenUnavailable(appid, snapshot: try await snapshot(appid, logger: logger)) }
+        return AccessTokenBody(accessToken: readable.token, expiresIn: readable.millisecondsLeft / 1000)
     }
 
     func requireConfigured(_ appid: String) throws(APIError) {

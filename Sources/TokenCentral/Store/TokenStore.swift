@@ -31,6 +31,15 @@ public struct TokenStore: Sendable {
         )
     }
 
+    /// The token business servers read (`P:{APPID}:access_token`) and the milliseconds it has left, in
+    /// one pipelined round trip (`GET` + `PTTL`); nil when there is none.
+    public func readableToken(_ appid: String) async throws(RedisError) -> (token: String, millisecondsLeft: Int)? {
+        let key = keys.accessToken(appid)
+        let replies = try await redis.pipeline([RedisCommand("GET", key), RedisCommand("PTTL", key)])
+        guard let token = replies[0].string, !token.isEmpty, let left = replies[1].integer, left > 0 else { return nil }
+        return (token, left)
+    }
+
     /// Reads the Redis clock alone.
     public func time() async throws(RedisError) -> RedisTimeSample {
         let (replies, sentAt, receivedAt) = try await redis.timedPipeline([RedisCommand("TIME")])
