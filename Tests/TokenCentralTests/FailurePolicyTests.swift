@@ -32,6 +32,12 @@ import Testing
         #expect(self.transient(failures: 3, unit: 0) == .seconds(4))
     }
 
+    @Test func minuteLimitIsRetriedNoEarlierThanTheNextMinute() {
+        let delay = self.policy.retryDelay(
+            for: .transient, errcode: 45011, failures: 0, nowMillis: self.midnightUTC + 15_000, effectiveAheadMillis: nil, unit: 1)
+        #expect(delay == .seconds(45))
+    }
+
     @Test func transientDelayIsCappedAtAQuarterOfTheAheadWindow() {
         // An 80 s token: effective ahead 20 s, so several retries of at most 5 s fit before it expires.
         #expect(self.transient(failures: 10, aheadMillis: 20_000) == .seconds(5))

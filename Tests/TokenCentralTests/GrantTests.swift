@@ -48,6 +48,30 @@ import WeChatMock
         }
     }
 
+    @Test func wechatRefusingForceRefreshStopsForcesForTheDayButNotRefreshes() async throws {
+        // WeChat allows fewer forced refreshes than configured: its 45009 must not block normal calls.
+        let mock = WeChatMockConfiguration(tokenLifetime: 7200, stableForceRefreshDailyLimit: 1, apps: ["wxstable": "s1"])
+        let app = AppConfiguration(appid: "wxstable", grant: .stableToken, secret: Secret("s1"))
+        try await WorkerFleet.run(workers: 2, apps: [app], mock: mock) { fleet, workers in
+            try await fleet.waitForGeneration("wxstable", atLeast: 1)
+            for round in 1...3 {
+                let current = try #require(try await fleet.currentToken("wxstable"))
+                try await fleet.store.redis.publish(fleet.store.keys.refreshChannel, ForcedRefreshTests.message(appid: "wxstable", badToken: current))
+                if round == 1 { try await fleet.waitForGeneration("wxstable", atLeast: 2) }
+                try await waitUntil("forced refresh \(round) settled") {
+                    workers.map { $0.forcedRequestsSettled("wxstable") }.reduce(0, +) == 2 * round
+                }
+            }
+            let status = try await fleet.status("wxstable")
+            #expect(status.retryAt == nil, "normal refreshes must not wait for the quota reset")
+            #expect(status.lastError == nil)
+            #expect(status.fetchInProgress == nil)
+            // One forced refresh, one refused by WeChat, the third refused without asking.
+            #expect(fleet.mock.stats(appid: "wxstable").stableTokenCalls == 3)
+            #expect(try await fleet.generation("wxstable") == 2)
+        }
+    }
+
     @Test func wecomAppGetsItsNextTokenWhenTheCurrentOneExpires() async throws {
         let mock = WeChatMockConfiguration(tokenLifetime: 4, overlap: .zero, corps: ["wwcorp": "cs1"])
         let app = AppConfiguration(appid: "wwcorp-1000002", grant: .wecom, secret: Secret("cs1"), corpid: "wwcorp", agentid: "1000002")

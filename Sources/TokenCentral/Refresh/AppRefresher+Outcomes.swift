@@ -48,8 +48,8 @@ extension AppRefresher {
         metrics.upstreamCall(result: error.kindLabel)
         if let errcode = error.errcode { metrics.errcode(errcode) }
         let ahead = loop.remembered.map { context.schedule.effectiveAhead(lifetimeMillis: $0.lifetime) }
-        let delay = context.failurePolicy.retryDelay(for: error.kind, failures: status.failures, nowMillis: nowMillis,
-                                                     effectiveAheadMillis: ahead)
+        let delay = context.failurePolicy.retryDelay(for: error.kind, errcode: error.errcode, failures: status.failures,
+                                                     nowMillis: nowMillis, effectiveAheadMillis: ahead)
         try await context.store.recordFailure(error, retryAfter: delay, lease: lease)
         let metadata: Logger.Metadata = [
             LogKey.errorKind: "\(error.kindLabel)", LogKey.errcode: "\(error.errcode.map(String.init) ?? "-")",
@@ -64,6 +64,18 @@ extension AppRefresher {
         } else {
             logger.debug("upstream refused the token request again", metadata: metadata)
         }
+    }
+
+    /// WeChat's own daily count of `force_refresh:true` calls ran out before `refresh.stable_force_daily_limit`:
+    /// no worker forces again today, while the normal refreshes (a quota of their own) go on.
+    func refuseForcesForToday(_ error: UpstreamError, lease: RefreshLease, nowMillis: Int64) async throws(RedisError) {
+        metrics.upstreamCall(result: error.kindLabel)
+        if let errcode = error.errcode { metrics.errcode(errcode) }
+        metrics.forcedRefresh(.refused)
+        try await context.store.exhaustStableForceAllowance(app.appid, nowMillis: nowMillis, limit: context.stableForceDailyLimit,
+                                                            lease: lease)
+        logger.error("forced refresh refused by WeChat: its force_refresh daily limit is used up; normal refreshes go on",
+                     metadata: [LogKey.errcode: "\(error.errcode.map(String.init) ?? "-")", LogKey.error: "\(error.errmsg)"])
     }
 
     /// Decides whether a forced refresh goes ahead, before taking the lease.

@@ -92,6 +92,10 @@ extension AppRefresher {
         case .failure(let error):
             // Shutting down cancelled the call: not an upstream failure, so nothing to record or back off from.
             if Task.isCancelled { return }
+            if forceRefresh, error.kind == .quotaExhausted {
+                try await refuseForcesForToday(error, lease: lease, nowMillis: now)
+                return
+            }
             try await recordFailure(error, lease: lease, status: fresh.status, nowMillis: now, loop: &loop)
             if force != nil { metrics.forcedRefresh(.refused) }
         }

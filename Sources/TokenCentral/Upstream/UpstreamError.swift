@@ -56,7 +56,7 @@ extension UpstreamError {
     private static func meaning(of errcode: Int) -> (Kind, String) {
         switch errcode {
         case -1: (.transient, "WeChat is busy; retrying with backoff")
-        case 45011: (.transient, "per-minute API limit reached; retrying with backoff")
+        case 45011: (.transient, "per-minute API limit reached; retrying in the next minute")
         case 40013: (.configuration, "the appid (or WeCom corpid) is wrong: check apps[].appid / corpid")
         case 40125: (.configuration, "the AppSecret is wrong or was reset: update the secret_env/secret_file of this app")
         case 40001: (.configuration, "the token endpoint rejected the secret: update the secret of this app")
