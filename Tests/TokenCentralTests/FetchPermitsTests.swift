@@ -35,16 +35,21 @@ import Testing
         } }
     }
 
+    /// A call that, once it holds a permit, appends `index` to `entries` and returns it.
+    private func call(_ permits: FetchPermits, _ index: Int, recordingIn entries: Entries) -> Task<Int?, any Error> {
+        Task { try await permits.withPermit { () async throws(RedisError) -> Int in
+            entries.append(index)
+            return index
+        } }
+    }
+
     @Test func aCallBeyondTheLimitWaitsUntilAPermitIsReturned() async throws {
         let permits = FetchPermits(limit: 1)
         let gate = Gate()
         let holder = holdPermit(permits, until: gate)
         try await waitUntil("the first call holds the permit") { permits.counts.available == 0 }
         let entered = Entries()
-        let waiter = Task { try await permits.withPermit { () async throws(RedisError) -> Int in
-            entered.append(2)
-            return 2
-        } }
+        let waiter = call(permits, 2, recordingIn: entered)
         try await waitUntil("the second call waits") { permits.counts.waiting == 1 }
         #expect(entered.all.isEmpty)
         gate.open()
@@ -61,10 +66,7 @@ import Testing
         let order = Entries()
         var waiters: [Task<Int?, any Error>] = []
         for index in 0..<5 {
-            waiters.append(Task { try await permits.withPermit { () async throws(RedisError) -> Int in
-                order.append(index)
-                return index
-            } })
+            waiters.append(call(permits, index, recordingIn: order))
             try await waitUntil("waiter \(index) queued") { permits.counts.waiting == index + 1 }
         }
         gate.open()
@@ -79,10 +81,7 @@ import Testing
         let holder = holdPermit(permits, until: gate)
         try await waitUntil("the permit is taken") { permits.counts.available == 0 }
         let entered = Entries()
-        let waiter = Task { try await permits.withPermit { () async throws(RedisError) -> Int in
-            entered.append(2)
-            return 2
-        } }
+        let waiter = call(permits, 2, recordingIn: entered)
         try await waitUntil("the waiter is queued") { permits.counts.waiting == 1 }
         waiter.cancel()
         #expect(try await waiter.value == nil)
