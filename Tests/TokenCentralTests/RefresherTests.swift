@@ -18,10 +18,11 @@ import WeChatMock
             let last = try #require(try await fleet.record("wxsteady"))
             #expect(fleet.mock.stats(appid: "wxsteady").tokenCalls == last.generation)
             // A duplicate fetch would also raise the generation: each token must have lived its cycle,
-            // lifetime - ahead - jitter = 4 s - 1 s - at most 0.1 s, before the next was fetched.
-            let shortestCycle: Int64 = 2_900
-            #expect(last.fetchedAt - first.fetchedAt >= Int64(last.generation - first.generation) * shortestCycle,
-                    "generation \(first.generation) → \(last.generation) in \(last.fetchedAt - first.fetchedAt) ms")
+            // lifetime - ahead - jitter = 4 s - 1 s - at most 0.1 s, before the next was sent for (less a
+            // few milliseconds of clock reading).
+            let shortestCycle: Int64 = 2_850
+            #expect(last.issuedMin - first.issuedMin >= Int64(last.generation - first.generation) * shortestCycle,
+                    "generation \(first.generation) → \(last.generation) in \(last.issuedMin - first.issuedMin) ms")
             #expect(await reader.rejected.isEmpty)
             #expect(await reader.reads > 0)
         }
@@ -102,11 +103,18 @@ import WeChatMock
             let expiresAt = try #require(try await fleet.record("wxflaky")).expiresAt
             fleet.mock.inject(.errcode(-1, count: Int.max), appid: "wxflaky")
             try await waitUntil("a failure recorded", every: .milliseconds(5)) { try await fleet.status("wxflaky").failures >= 1 }
-            let firstFailure = ContinuousClock.now
-            try await waitUntil("four failures recorded", every: .milliseconds(5)) { try await fleet.status("wxflaky").failures >= 4 }
-            // Backoff with jitter from 100 ms, doubling: at least 50 + 100 + 200 ms between the first and
-            // the fourth failure. A tight loop makes four calls in a few milliseconds.
-            #expect(ContinuousClock.now - firstFailure >= .milliseconds(330))
+            let watching = ContinuousClock.now
+            let before = try await fleet.status("wxflaky").failures
+            try await waitUntil("three more failures recorded", every: .milliseconds(5)) {
+                try await fleet.status("wxflaky").failures >= before + 3
+            }
+            let after = try await fleet.status("wxflaky").failures
+            // Between the failures seen, at least half of each backoff ceiling (jitter keeps the upper half):
+            // from 100 ms doubling, capped at a quarter of the 2 s refresh margin. A tight loop makes the
+            // same calls in a few milliseconds.
+            let backoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(500))
+            let shortest = ((before + 1)..<after).map { backoff.ceiling(attempt: $0 - 1) / 2 }.reduce(.zero, +)
+            #expect(ContinuousClock.now - watching >= shortest, "failures \(before) → \(after) within \(ContinuousClock.now - watching)")
             let status = try await fleet.status("wxflaky")
             #expect(status.lastErrcode == -1)
             #expect(status.retryAt != nil)
