@@ -62,6 +62,17 @@ import WeChatMock
         }
     }
 
+    @Test func aRequestThatMeetsALeaseHeldElsewhereIsServedOnceTheLeaseIsGone() async throws {
+        try await WorkerFleet.run(workers: 1, apps: Self.apps, mock: Self.mock) { fleet, _ in
+            try await fleet.waitForGeneration("wxforce", atLeast: 1)
+            // Another worker holds the lease, as when it is just releasing it after its own write.
+            try await fleet.store.redis.send("SET", fleet.store.keys.lock("wxforce"), "elsewhere:1", "PX", 1000)
+            try await fleet.store.redis.publish(fleet.store.keys.refreshChannel, "wxforce")
+            try await fleet.waitForGeneration("wxforce", atLeast: 2)
+            #expect(fleet.mock.stats(appid: "wxforce").tokenCalls == 2)
+        }
+    }
+
     @Test func malformedAndUnknownMessagesLeaveTheListenerWorking() async throws {
         try await WorkerFleet.run(workers: 1, apps: Self.apps, mock: Self.mock) { fleet, workers in
             try await fleet.waitForGeneration("wxforce", atLeast: 1)

@@ -62,6 +62,17 @@ import Testing
         #expect(afterTaking)
     }
 
+    @Test func aRequestThatClaimedTheCooldownKeepsThatThroughTheQueue() {
+        var pending = PendingForcedRefresh()
+        var claimed = request("current")
+        claimed.claimedCooldown = true
+        pending.add(request("current"))
+        pending.add(claimed)
+        #expect(pending.take(currentToken: "current")?.claimedCooldown == true)
+        pending.add(request("current"))
+        #expect(pending.take(currentToken: "current")?.claimedCooldown == false)
+    }
+
     @Test func reportsBeyondTheDistinctTokenLimitBecomeARequestWithoutToken() {
         var pending = PendingForcedRefresh()
         for index in 0..<PendingForcedRefresh.maximumDistinctTokens { pending.add(request("stale-\(index)")) }

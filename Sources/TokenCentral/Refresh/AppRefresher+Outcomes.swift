@@ -78,8 +78,14 @@ extension AppRefresher {
                      metadata: [LogKey.errcode: "\(error.errcode.map(String.init) ?? "-")", LogKey.error: "\(error.errmsg)"])
     }
 
-    /// Decides whether a forced refresh goes ahead, before taking the lease.
-    func acceptsForcedRefresh(_ request: ForcedRefreshRequest, snapshot: TokenStore.Snapshot) async throws(RedisError) -> Bool {
+    /// Decides whether a forced refresh goes ahead, before taking the lease; returns the request to act on.
+    ///
+    /// A request without `bad_token` that passes the cooldown comes back naming the current token: from
+    /// then on it is deduplicated like any report, so it can wait out a lease held by another worker
+    /// and still cause at most one fetch.
+    func acceptedForcedRefresh(_ request: ForcedRefreshRequest, snapshot: TokenStore.Snapshot) async throws(RedisError)
+        -> ForcedRefreshRequest?
+    {
         let now = snapshot.time.redisNow()
         if let retryAt = snapshot.status.retryAt, now < retryAt, snapshot.status.lastError != nil {
             guard snapshot.status.lastErrorKind == "transient" else {
@@ -87,24 +93,26 @@ extension AppRefresher {
                 metrics.forcedRefresh(.refused)
                 logger.info("forced refresh refused: upstream refuses this app until retry_at",
                             metadata: [LogKey.retryIn: "\(retryAt - now) ms", LogKey.errcode: "\(snapshot.status.lastErrcode.map(String.init) ?? "-")"])
-                return false
+                return nil
             }
             // A short transient backoff: keep the request (without waking the loop) and act on it at retry_at.
-            _ = forced.withLock { $0.add(request) }
-            return false
+            requeue(request)
+            return nil
         }
         if let bad = request.badToken {
             guard snapshot.status.record?.token == bad else {
                 metrics.forcedRefresh(.deduplicated)
-                return false
+                return nil
             }
-            return true
+            return request
         }
         // Without a bad token anyone could burn the daily quota: one per cooldown per app, for all workers.
         guard try await context.store.claimForcedCooldown(app.appid, worker: context.workerID, cooldown: context.forcedCooldown) else {
             metrics.forcedRefresh(.cooldown)
-            return false
+            return nil
         }
-        return true
+        var accepted = ForcedRefreshRequest(badToken: snapshot.status.record?.token, receivedAt: request.receivedAt)
+        accepted.claimedCooldown = true
+        return accepted
     }
 }

@@ -39,11 +39,20 @@ extension AppRefresher {
             return true
         }
         if leased == false {
-            // Another worker refreshes (a forced request it heard too is served by it). Wait for its
-            // `P:refreshed` (wakes us) or poll often enough to take over within one lease TTL if it died.
+            // Another worker refreshes. Wait for its `P:refreshed` (wakes us) or poll often enough to take
+            // over within one lease TTL if it died. A report it heard too is served by it (and a reporter
+            // that still gets 40001 reports again); a request that claimed the cooldown waits instead, and
+            // looks again within a check interval: deduplicated if that worker's token replaced the one it
+            // names, served otherwise.
             metrics.lockContended.increment()
-            if force != nil { metrics.forcedRefresh(.deduplicated) }
-            await wakeup.wait(until: .now + ttl / 2)
+            guard let force else { return await wakeup.wait(until: .now + ttl / 2) }
+            if force.claimedCooldown {
+                requeue(force)
+                await wakeup.wait(until: .now + min(ttl / 2, context.checkInterval))
+            } else {
+                metrics.forcedRefresh(.deduplicated)
+                await wakeup.wait(until: .now + ttl / 2)
+            }
         }
     }
 

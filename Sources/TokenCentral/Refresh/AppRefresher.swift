@@ -37,8 +37,14 @@ final class AppRefresher: Sendable {
     /// Queues a forced refresh; requests arriving before the loop sees them are merged (see `PendingForcedRefresh`)
     /// and counted as deduplicated.
     func requestForcedRefresh(_ request: ForcedRefreshRequest) {
-        if !forced.withLock({ $0.add(request) }) { metrics.forcedRefresh(.deduplicated) }
+        requeue(request)
         wakeup.signal()
+    }
+
+    /// Puts a request (back) in the queue for the loop's next pass, counting it as deduplicated when an
+    /// identical one already waits: every request heard is counted exactly once.
+    func requeue(_ request: ForcedRefreshRequest) {
+        if !forced.withLock({ $0.add(request) }) { metrics.forcedRefresh(.deduplicated) }
     }
 
     /// Updates the per-app gauges from memory (no Redis round trip): called on every watchdog tick.
@@ -97,11 +103,11 @@ final class AppRefresher: Sendable {
 
         var decision = context.schedule.decide(snapshot.status, appid: app.appid, nowMillis: now)
         var force: ForcedRefreshRequest?
-        if let request = forced.withLock({ $0.take(currentToken: snapshot.status.record?.token) }) {
-            if try await acceptsForcedRefresh(request, snapshot: snapshot) {
-                decision = .refresh(.forced)
-                force = request
-            }
+        if let request = forced.withLock({ $0.take(currentToken: snapshot.status.record?.token) }),
+            let accepted = try await acceptedForcedRefresh(request, snapshot: snapshot)
+        {
+            decision = .refresh(.forced)
+            force = accepted
         }
         switch decision {
         case .wait(let until):

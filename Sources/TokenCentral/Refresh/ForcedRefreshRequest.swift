@@ -5,6 +5,10 @@ public struct ForcedRefreshRequest: Sendable, Hashable {
     public var badToken: String?
     /// When the request reached this worker, for the latency metric.
     public var receivedAt: ContinuousClock.Instant
+    /// A request without `bad_token` that claimed the app's cooldown, now naming the token current at that
+    /// moment: it must not be lost to a lease another worker happens to hold (no other request can get
+    /// through the cooldown), so it waits for the lease instead (see `AppRefresher.refreshUnderLease`).
+    var claimedCooldown = false
 
     public init(badToken: String?, receivedAt: ContinuousClock.Instant = .now) {
         self.badToken = badToken

@@ -6,6 +6,8 @@
 /// dropped once the loop compares them with the current token).
 struct PendingForcedRefresh: Sendable {
     private var badTokens: Set<String> = []
+    /// The tokens among `badTokens` named by a request that claimed the cooldown (`claimedCooldown`).
+    private var claimedCooldown: Set<String> = []
     private var withoutToken = false
     private var earliest: ContinuousClock.Instant?
 
@@ -18,6 +20,7 @@ struct PendingForcedRefresh: Sendable {
         let added: Bool
         if let bad = request.badToken, badTokens.count < Self.maximumDistinctTokens || badTokens.contains(bad) {
             added = badTokens.insert(bad).inserted
+            if request.claimedCooldown { claimedCooldown.insert(bad) }
         } else {
             added = !withoutToken
             withoutToken = true
@@ -31,10 +34,14 @@ struct PendingForcedRefresh: Sendable {
     mutating func take(currentToken: String?) -> ForcedRefreshRequest? {
         defer { self = PendingForcedRefresh() }
         guard let receivedAt = earliest else { return nil }
-        if let currentToken, badTokens.contains(currentToken) {
-            return ForcedRefreshRequest(badToken: currentToken, receivedAt: receivedAt)
-        }
+        if let currentToken, badTokens.contains(currentToken) { return naming(currentToken, receivedAt: receivedAt) }
         if withoutToken { return ForcedRefreshRequest(badToken: nil, receivedAt: receivedAt) }
-        return ForcedRefreshRequest(badToken: badTokens.first, receivedAt: receivedAt)
+        return badTokens.first.map { naming($0, receivedAt: receivedAt) }
+    }
+
+    private func naming(_ token: String, receivedAt: ContinuousClock.Instant) -> ForcedRefreshRequest {
+        var request = ForcedRefreshRequest(badToken: token, receivedAt: receivedAt)
+        request.claimedCooldown = claimedCooldown.contains(token)
+        return request
     }
 }
