@@ -35,6 +35,15 @@ import Testing
         } }
     }
 
+    /// A limit of one permit, held by a call until `gate` opens; returns once that call holds it.
+    private func holdTheOnlyPermit() async throws -> (permits: FetchPermits, gate: Gate, holder: Task<Int?, any Error>) {
+        let permits = FetchPermits(limit: 1)
+        let gate = Gate()
+        let holder = holdPermit(permits, until: gate)
+        try await waitUntil("the first call holds the permit") { permits.counts.available == 0 }
+        return (permits, gate, holder)
+    }
+
     /// A call that, once it holds a permit, appends `index` to `entries` and returns it.
     private func call(_ permits: FetchPermits, _ index: Int, recordingIn entries: Entries) -> Task<Int?, any Error> {
         Task { try await permits.withPermit { () async throws(RedisError) -> Int in
@@ -44,10 +53,7 @@ import Testing
     }
 
     @Test func aCallBeyondTheLimitWaitsUntilAPermitIsReturned() async throws {
-        let permits = FetchPermits(limit: 1)
-        let gate = Gate()
-        let holder = holdPermit(permits, until: gate)
-        try await waitUntil("the first call holds the permit") { permits.counts.available == 0 }
+        let (permits, gate, holder) = try await holdTheOnlyPermit()
         let entered = Entries()
         let waiter = call(permits, 2, recordingIn: entered)
         try await waitUntil("the second call waits") { permits.counts.waiting == 1 }
@@ -59,10 +65,7 @@ import Testing
     }
 
     @Test func waitersAreServedInArrivalOrder() async throws {
-        let permits = FetchPermits(limit: 1)
-        let gate = Gate()
-        let holder = holdPermit(permits, until: gate)
-        try await waitUntil("the permit is taken") { permits.counts.available == 0 }
+        let (permits, gate, holder) = try await holdTheOnlyPermit()
         let order = Entries()
         var waiters: [Task<Int?, any Error>] = []
         for index in 0..<5 {
@@ -76,10 +79,7 @@ import Testing
     }
 
     @Test func aWaiterCancelledBeforeItsTurnRunsNothingAndLeavesTheQueue() async throws {
-        let permits = FetchPermits(limit: 1)
-        let gate = Gate()
-        let holder = holdPermit(permits, until: gate)
-        try await waitUntil("the permit is taken") { permits.counts.available == 0 }
+        let (permits, gate, holder) = try await holdTheOnlyPermit()
         let entered = Entries()
         let waiter = call(permits, 2, recordingIn: entered)
         try await waitUntil("the waiter is queued") { permits.counts.waiting == 1 }
