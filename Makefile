@@ -15,12 +15,14 @@ release: deps
 	swift build -c release
 
 ## Builds, then runs every test against a private redis-server (never the one on 6379): the Swift
-## tests, the Python and shell examples against live workers, and the short fault-injection suite.
+## tests, the Python and shell examples against live workers (also as the least-privilege Redis users of
+## deploy/redis-acl-users.txt), and the short fault-injection suite.
 test: deps compose-check
 	@scripts/ensure-deps.sh python3-redis curl
 	swift build --build-tests
 	scripts/with-redis.sh swift test --skip-build
 	scripts/with-redis.sh scripts/examples-test.sh
+	scripts/with-redis.sh scripts/examples-acl-test.sh
 	/usr/bin/python3 scripts/chaos.py --short --bin-dir .build/debug
 
 ## Release build; compares the Swift client with redis-benchmark on the same server in the same run.

@@ -2,7 +2,9 @@
 # Runs the other-language examples for real: wechat-mock and two tokend workers (debug binaries) on the
 # Redis at $REDIS_URL (run through scripts/with-redis.sh), then each example reads tokens, and, after
 # the mock forgets every token (so WeChat answers 40001), must report the bad token and recover.
-# Stops everything it started, by PID.
+# Stops everything it started, by PID. WORKER_REDIS_URL (default: REDIS_URL) is the workers' Redis URL
+# and EXAMPLES_PREFIX (default: examples) their key prefix, so scripts/examples-acl-test.sh can run
+# workers and examples as different Redis users.
 set -euo pipefail
 : "${REDIS_URL:?run through scripts/with-redis.sh}"
 bin=${BIN_DIR:-.build/debug}
@@ -16,6 +18,7 @@ cleanup() {
 trap cleanup EXIT
 
 appid=wxexample
+prefix=${EXAMPLES_PREFIX:-examples}
 "$bin/wechat-mock" --port 0 --app "$appid:example-secret" --lifetime 7200 >"$workdir/mock.out" 2>"$workdir/mock.log" &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q listening "$workdir/mock.out" && break; sleep 0.05; done
@@ -24,7 +27,7 @@ mock_url=$(awk '/listening/ { print $NF }' "$workdir/mock.out")
 
 for worker in 0 1; do
     cat >"$workdir/tokend-$worker.yaml" <<YAML
-redis: {url: "$REDIS_URL", key_prefix: examples}
+redis: {url: "${WORKER_REDIS_URL:-$REDIS_URL}", key_prefix: $prefix}
 upstream: {wechat_base_url: "$mock_url", timeout: 2s}
 worker: {id: example-$worker}
 http: {enabled: false}
@@ -36,7 +39,7 @@ YAML
     pids+=($!)
 done
 
-export APPID=$appid TOKEN_PREFIX=examples WECHAT_BASE_URL=$mock_url WAIT_SECONDS=15
+export APPID=$appid TOKEN_PREFIX=$prefix WECHAT_BASE_URL=$mock_url WAIT_SECONDS=15
 status=0
 # Runs an example; $1 = the number of rejected tokens it must have reported (its summary line says).
 run_example() {

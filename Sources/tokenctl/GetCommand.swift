@@ -25,6 +25,7 @@ struct GetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let deployment = try connection.deployment()
+        try await deployment.checkPermissions(deployment.getProbes(appid))
         let key = deployment.keys.accessToken(appid)
         let replies = try await deployment.pipeline([
             RedisCommand("GET", key),

@@ -37,7 +37,7 @@ struct RefreshCommand: AsyncParsableCommand {
         if let apps = deployment.configuredApps, !apps.contains(where: { $0.appid == appid }) {
             throw TokenctlError("\(appid) is not configured; the apps are \(apps.map(\.appid).joined(separator: ", "))")
         }
-        try await deployment.redis.ping()  // an unreachable Redis fails now, not after the timeout
+        try await deployment.checkPermissions(deployment.refreshProbes(appid))  // and an unreachable Redis fails now, not after the timeout
         let request = self
         guard let generation = try await withTimeout(.seconds(timeout), { try await request.requestAndWait(deployment) }) else {
             let hint = badToken == nil

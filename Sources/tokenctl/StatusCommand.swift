@@ -13,6 +13,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let deployment = try connection.deployment()
+        try await deployment.checkPermissions(deployment.statusProbes)
         let rows = try await deployment.statusRows(try await deployment.appIDs())
         if json {
             try JSONOutput.print(rows)

@@ -38,6 +38,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let deployment = try connection.deployment()
+        try await deployment.checkPermissions(deployment.watchProbes)
         _ = try await deployment.statusRows(try await deployment.appIDs())  // unreachable Redis: fail now
         var screen = WatchScreen(title: "tokenctl watch  \(deployment.redis.endpoint)  prefix \(deployment.keys.prefix)", eventsPath: events)
         let json = self.json

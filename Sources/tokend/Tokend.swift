@@ -30,6 +30,12 @@ struct Tokend: AsyncParsableCommand {
             return handler
         }
         let application = try TokendApplication(configuration: configuration, logger: Logger(label: "tokend"))
+        do {
+            try await application.checkRedisPermissions()
+        } catch {
+            FileHandle.standardError.write(Data("tokend: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         try await application.run()
     }
 }
