@@ -30,7 +30,12 @@ struct Tokend: AsyncParsableCommand {
             return handler
         }
         let application = try TokendApplication(configuration: configuration, logger: Logger(label: "tokend"))
-        try await application.run()
+        do {
+            try await application.run()
+        } catch let error as ListenError {
+            FileHandle.standardError.write(Data("tokend: invalid configuration: \(config): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
     }
 }
 

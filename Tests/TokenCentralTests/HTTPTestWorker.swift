@@ -49,6 +49,7 @@ struct HTTPTestWorker: Sendable {
         apiKey: String? = nil,
         appSecret: String = secret,
         port: Int = 0,
+        idleTimeout: Duration? = nil,
         _ body: (TokendApplication, WeChatMock) async throws -> Void
     ) async throws {
         let mock = try WeChatMock(configuration: WeChatMockConfiguration(
@@ -61,6 +62,7 @@ struct HTTPTestWorker: Sendable {
             configuration.upstream.timeout = .seconds(2)
             configuration.http.port = port
             configuration.http.apiKey = apiKey.map(Secret.init)
+            if let idleTimeout { configuration.http.idleTimeout = idleTimeout }
             let application = try TokendApplication(
                 configuration: configuration, logger: Logger(label: "http-test", factory: { _ in SwiftLogNoOpLogHandler() }))
             do {
@@ -110,18 +112,27 @@ struct HTTPTestWorker: Sendable {
 
 /// The JSON bodies the API answers, every field optional so one type reads them all.
 struct HTTPReply: Decodable, Sendable {
+    /// One app on `GET /v1/status`.
     struct App: Decodable, Sendable {
         var appid: String
-        var reason: String
+        var state: String
+        var generation: Int?
         var lastError: String?
 
         enum CodingKeys: String, CodingKey {
-            case appid, reason, lastError = "last_error"
+            case appid, state, generation, lastError = "last_error"
         }
+    }
+
+    /// One reason on `GET /readyz`.
+    struct Problem: Decodable, Sendable {
+        var reason: String
+        var message: String
     }
 
     var status: String?
     var apps: [App]?
+    var problems: [Problem]?
     var accessToken: String?
     var expiresIn: Int?
     var generation: Int?
@@ -130,7 +141,7 @@ struct HTTPReply: Decodable, Sendable {
     var message: String?
 
     enum CodingKeys: String, CodingKey {
-        case status, apps, accessToken = "access_token", expiresIn = "expires_in", generation, refreshed, error, message
+        case status, apps, problems, accessToken = "access_token", expiresIn = "expires_in", generation, refreshed, error, message
     }
 }
 
