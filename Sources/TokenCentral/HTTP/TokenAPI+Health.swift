@@ -46,7 +46,7 @@ extension TokenAPI {
     /// take them all out of the load balancer. Its state is on `GET /v1/status`.
     func readiness() async -> EditedResponse<ReadinessBody> {
         await probe.check()
-        let problems = health.problems
+        let problems = probe.health.problems
         guard problems.isEmpty else {
             return EditedResponse(status: .serviceUnavailable, response: ReadinessBody(status: "not_ready", problems: problems))
         }

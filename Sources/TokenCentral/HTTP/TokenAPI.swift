@@ -19,8 +19,7 @@ struct TokenAPI: Sendable {
     let appids: Set<String>
     /// How long `POST .../refresh` waits for a new token: one upstream call plus slack for the lease and the write.
     let refreshDeadline: Duration
-    /// This worker's readiness, and the probe that refreshes it on every `/readyz`.
-    let health: WorkerHealth
+    /// Refreshes this worker's readiness (`probe.health`) on every `/readyz`.
     let probe: RedisProbe
     let waiters: RefreshWaiters
 
@@ -32,7 +31,6 @@ struct TokenAPI: Sendable {
         apiKey = application.configuration.http.apiKey
         appids = Set(application.configuration.apps.map(\.appid))
         refreshDeadline = application.configuration.upstream.timeout + .seconds(2)
-        health = application.refresher.health
         probe = application.redisProbe
         waiters = application.refresher.refreshWaiters
     }

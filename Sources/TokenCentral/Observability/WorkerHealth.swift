@@ -54,7 +54,8 @@ public final class WorkerHealth: Sendable {
         var outage: Outage?
     }
 
-    /// One problem keeping the worker out of the load balancer, with the details a person needs.
+    /// One problem keeping the worker out of the load balancer, with the details a person needs. The
+    /// message omits the Redis address (`/readyz` needs no key); the log line has it.
     public struct Problem: Sendable, Hashable, Encodable {
         public var reason: NotReadyReason
         public var message: String
@@ -110,7 +111,7 @@ public final class WorkerHealth: Sendable {
         var problems: [Problem] = []
         if state.shuttingDown { problems.append(Problem(reason: .shuttingDown, message: "the worker is shutting down")) }
         if let outage = state.outage {
-            problems.append(Problem(reason: outage.reason, message: outage.error.description))
+            problems.append(Problem(reason: outage.reason, message: "Redis: \(outage.error.message)"))
         } else if !state.subscribed {
             problems.append(Problem(reason: .notSubscribed, message: "not subscribed to the refresh channels yet"))
         }
