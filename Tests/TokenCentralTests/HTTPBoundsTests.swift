@@ -47,6 +47,45 @@ import Testing
         }
     }
 
+    /// A waiting refresh request used to read Redis every 20 ms (about 200 pipelines until its deadline);
+    /// without an announcement it now reads once a second.
+    @Test func aWaitingRefreshDoesNotPollRedis() async throws {
+        let server = try RedisServerProcess()
+        try await server.start()
+        let outcome: Result<Void, any Error>
+        do {
+            let probe = try RedisClient(url: server.url, configuration: .init(poolSize: 1))
+            try await HTTPTestWorker.withApplication(redisURL: server.url) { application, _ in
+                let now = try await application.store.time().redisNow()
+                _ = try await application.store.write(
+                    appid: HTTPTestWorker.appid, token: "current-token", issued: now...now, lifetimeMillis: 30_000,
+                    worker: "http-test", grant: .token)
+                try await application.buildHTTPApplication().test(.router) { client in
+                    let before = try await Self.commandsProcessed(probe)
+                    let response = try await client.execute(
+                        uri: "/v1/apps/\(HTTPTestWorker.appid)/refresh", method: .post,
+                        body: ByteBuffer(string: #"{"bad_token":"current-token"}"#))
+                    let commands = try await Self.commandsProcessed(probe) - before
+                    #expect(response.status == .gatewayTimeout)
+                    // The deadline is upstream.timeout (2 s) + 2 s: a handful of snapshots (3 commands
+                    // each) plus the request's own reads, where polling every 20 ms took about 600.
+                    #expect(commands < 60)
+                }
+            }
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        await server.stop()
+        try outcome.get()
+    }
+
+    private static func commandsProcessed(_ redis: RedisClient) async throws -> Int {
+        let info = try await redis.send("INFO", "stats").string ?? ""
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("total_commands_processed:") }
+        return Int(line?.split(separator: ":").last ?? "") ?? 0
+    }
+
     @Test func halfSentRequestsAreClosedAfterTheIdleTimeout() async throws {
         try await HTTPTestWorker.withApplication(idleTimeout: .milliseconds(300)) { application, _ in
             try await application.buildHTTPApplication().test(.live) { client in

@@ -50,13 +50,14 @@ struct HTTPTestWorker: Sendable {
         appSecret: String = secret,
         port: Int = 0,
         idleTimeout: Duration? = nil,
+        redisURL: String? = nil,
         _ body: (TokendApplication, WeChatMock) async throws -> Void
     ) async throws {
         let mock = try WeChatMock(configuration: WeChatMockConfiguration(
             tokenLifetime: tokenLifetime, overlap: .seconds(1), apps: [appid: secret]))
         try await withWeChatMockServer(mock) { mockURL in
             var configuration = TokendConfiguration(workerID: "http-test", apps: [AppConfiguration(appid: appid, secret: Secret(appSecret))])
-            configuration.redis.url = try sharedRedisURL()
+            configuration.redis.url = try redisURL ?? sharedRedisURL()
             configuration.redis.keyPrefix = uniquePrefix("http")
             configuration.upstream.wechatBaseURL = mockURL.absoluteString
             configuration.upstream.timeout = .seconds(2)
