@@ -39,7 +39,7 @@ extension TokenAPI {
     func refresh(appid: String, body: RequestBody, logger: Logger) async throws -> RefreshedTokenBody {
         try requireConfigured(appid)
         let badToken = try await Self.badToken(in: body)
-        try admitWaiter(appid)
+        try admitWaiter()
         defer { waiters.release() }
         let before = try await snapshot(appid, logger: logger)
         let awaited: AwaitedToken

@@ -3,7 +3,7 @@ import Logging
 
 extension TokenAPI {
     /// Counts this request among the refresh waiters, or answers 503 with `Retry-After` past the cap.
-    func admitWaiter(_ appid: String) throws(APIError) {
+    func admitWaiter() throws(APIError) {
         guard waiters.admit() else {
             throw APIError(.busy, "\(waiters.limit) refresh requests are already waiting on this worker; retry in a second")
         }
