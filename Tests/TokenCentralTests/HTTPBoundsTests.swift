@@ -122,6 +122,23 @@ import Testing
         #expect(problems.allSatisfy { !$0.message.contains("wrong-password") })
     }
 
+    @Test func readyzIs503WhenTheACLUserMayNotRunTheProbe() async throws {
+        let server = try RedisServerProcess()
+        try await server.start()
+        let outcome: Result<[HTTPReply.Problem], any Error>
+        do {
+            try await RedisClient(url: server.url, configuration: .init(poolSize: 1))
+                .send("ACL", "SETUSER", "narrow", "on", ">narrow-password", "~*", "-@all", "+ping")
+            outcome = .success(try await readinessProblems(redisURL: "redis://narrow:narrow-password@127.0.0.1:\(server.port)/0"))
+        } catch {
+            outcome = .failure(error)
+        }
+        await server.stop()
+        let problems = try outcome.get()
+        #expect(problems.map(\.reason) == ["redis_permission"])
+        #expect(problems.first?.message.contains("NOPERM") == true)
+    }
+
     @Test func readyzIs503WhenRedisRefusesTheDatabase() async throws {
         let shared = try RedisEndpoint(url: try sharedRedisURL())
         guard case .tcp(let host, let port) = shared.address else { return }

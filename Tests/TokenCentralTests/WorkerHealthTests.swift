@@ -71,6 +71,7 @@ final class CapturedLog: Sendable {
         (RedisError(.authenticationFailed, "authentication as 'default' refused: WRONGPASS"), NotReadyReason.redisAuthentication),
         (RedisError(.server, "NOAUTH Authentication required."), .redisAuthentication),
         (RedisError(.server, "SELECT 99 failed: ERR DB index is out of range"), .redisDatabase),
+        (RedisError(.server, "NOPERM User tokend has no permissions to run the 'time' command"), .redisPermission),
         (RedisError(.timeout, "no reply within 2 seconds"), .redisUnreachable),
     ])
     func redisFailuresAreClassified(error: RedisError, reason: NotReadyReason) {

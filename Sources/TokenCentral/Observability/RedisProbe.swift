@@ -2,8 +2,9 @@ import Logging
 import RedisClient
 import ServiceLifecycle
 
-/// Pings Redis every `interval` and reports the result to `WorkerHealth`, so that readiness and the
-/// outage log lines do not depend on traffic or on which apps happen to be due.
+/// Asks Redis for its clock every `interval` and reports the result to `WorkerHealth`, so that readiness
+/// and the outage log lines do not depend on traffic or on which apps happen to be due. `TIME`, not
+/// `PING`: the workers' least-privilege ACL user (docs/redis-contract.md) may run `TIME` but not `PING`.
 struct RedisProbe: Service {
     let redis: RedisClient
     let health: WorkerHealth
@@ -19,10 +20,10 @@ struct RedisProbe: Service {
         }
     }
 
-    /// One `PING` through the pool: a wrong password or database fails it as surely as an outage.
+    /// One `TIME` through the pool: a wrong password or database fails it as surely as an outage.
     func check() async {
         do {
-            try await redis.ping()
+            try await redis.send("TIME")
             health.redisAnswered(logger: logger)
         } catch {
             health.redisFailed(error, logger: logger)

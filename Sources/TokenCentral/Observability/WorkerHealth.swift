@@ -12,6 +12,8 @@ public enum NotReadyReason: String, Sendable, Hashable, Encodable {
     case redisAuthentication = "redis_authentication"
     /// Redis refuses the database of `redis.url` (`SELECT` failed).
     case redisDatabase = "redis_database"
+    /// The ACL user may not run a command the worker needs (`NOPERM`): see the users in docs/redis-contract.md.
+    case redisPermission = "redis_permission"
     /// Redis does not answer.
     case redisUnreachable = "redis_unreachable"
     /// The subscription to `P:refresh`/`P:refreshed` is not (yet, or no longer) established: forced
@@ -26,12 +28,13 @@ public enum NotReadyReason: String, Sendable, Hashable, Encodable {
         switch error.serverErrorPrefix {
         case "NOAUTH", "WRONGPASS": self = .redisAuthentication
         case "SELECT": self = .redisDatabase
+        case "NOPERM": self = .redisPermission
         default: self = error.code == .authenticationFailed ? .redisAuthentication : .redisUnreachable
         }
     }
 
     /// Failures a retry will not cure: logged as errors, since a person must act.
-    var needsOperator: Bool { self == .redisAuthentication || self == .redisDatabase }
+    var needsOperator: Bool { self == .redisAuthentication || self == .redisDatabase || self == .redisPermission }
 }
 
 /// This worker's view of its own health: whether Redis answers, whether the refresher's subscription
