@@ -50,10 +50,7 @@ import Testing
     /// A waiting refresh request used to read Redis every 20 ms (about 200 pipelines until its deadline);
     /// without an announcement it now reads once a second.
     @Test func aWaitingRefreshDoesNotPollRedis() async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
-        let outcome: Result<Void, any Error>
-        do {
+        try await RedisServerProcess.with { server in
             let probe = try RedisClient(url: server.url, configuration: .init(poolSize: 1))
             try await HTTPTestWorker.withApplication(redisURL: server.url) { application, _ in
                 let now = try await application.store.time().redisNow()
@@ -72,12 +69,7 @@ import Testing
                     #expect(commands < 60)
                 }
             }
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
         }
-        await server.stop()
-        try outcome.get()
     }
 
     private static func commandsProcessed(_ redis: RedisClient) async throws -> Int {
@@ -105,36 +97,22 @@ import Testing
         ("", "redis_authentication"),
     ])
     func readyzIs503WhenRedisRefusesTheCredentials(credentials: String, reason: String) async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
-        let outcome: Result<[HTTPReply.Problem], any Error>
-        do {
+        let problems = try await RedisServerProcess.with { server in
             try await RedisClient(url: server.url, configuration: .init(poolSize: 1)).send("CONFIG", "SET", "requirepass", "the-password")
             let url = credentials.isEmpty ? server.url : "redis://\(credentials)@127.0.0.1:\(server.port)/0"
-            outcome = .success(try await readinessProblems(redisURL: url))
-        } catch {
-            outcome = .failure(error)
+            return try await readinessProblems(redisURL: url)
         }
-        await server.stop()
-        let problems = try outcome.get()
         #expect(problems.map(\.reason) == [reason])
         #expect(problems.first?.message.contains(credentials.isEmpty ? "NOAUTH" : "WRONGPASS") == true)
         #expect(problems.allSatisfy { !$0.message.contains("wrong-password") })
     }
 
     @Test func readyzIs503WhenTheACLUserMayNotRunTheProbe() async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
-        let outcome: Result<[HTTPReply.Problem], any Error>
-        do {
+        let problems = try await RedisServerProcess.with { server in
             try await RedisClient(url: server.url, configuration: .init(poolSize: 1))
                 .send("ACL", "SETUSER", "narrow", "on", ">narrow-password", "~*", "-@all", "+ping")
-            outcome = .success(try await readinessProblems(redisURL: "redis://narrow:narrow-password@127.0.0.1:\(server.port)/0"))
-        } catch {
-            outcome = .failure(error)
+            return try await readinessProblems(redisURL: "redis://narrow:narrow-password@127.0.0.1:\(server.port)/0")
         }
-        await server.stop()
-        let problems = try outcome.get()
         #expect(problems.map(\.reason) == ["redis_permission"])
         #expect(problems.first?.message.contains("NOPERM") == true)
     }

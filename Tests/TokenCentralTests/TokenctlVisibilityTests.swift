@@ -25,27 +25,20 @@ extension TokenctlTests {
     }
 
     @Test func redisPasswordComesFromTheEnvironmentOrAFileNotArgv() async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tc-ctl-pw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let passwordFile = directory.appendingPathComponent("redis.password")
         try Data("ctl-password\n".utf8).write(to: passwordFile)
-        let outcomes: Result<[Tokenctl.Outcome], any Error>
-        do {
+        let results = try await RedisServerProcess.with { server in
             try await RedisClient(url: server.url, configuration: .init(poolSize: 1)).send("CONFIG", "SET", "requirepass", "ctl-password")
             let status = ["--redis-url", server.url, "status", "--json"]
-            outcomes = .success([
+            return [
                 try await tokenctl.run(status),
                 try await tokenctl.run(status, environment: ["TOKENCENTRAL_REDIS_PASSWORD": "ctl-password"]),
                 try await tokenctl.run(["--redis-password-file", passwordFile.path] + status),
-            ])
-        } catch {
-            outcomes = .failure(error)
+            ]
         }
-        await server.stop()
-        let results = try outcomes.get()
         #expect(results.map(\.status) == [1, 0, 0])
         #expect(results[0].output.contains("NOAUTH"))
         #expect(results.allSatisfy { !$0.output.contains("ctl-password") })

@@ -140,25 +140,24 @@ final class CapturedLog: Sendable {
 /// `RedisProbe` against a real server that goes away mid-run and comes back.
 @Suite(.timeLimit(.minutes(1))) struct RedisProbeTests {
     @Test func anOutageMidRunLogsOneWarningAtEachEnd() async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
         let log = CapturedLog()
         let health = WorkerHealth()
-        let probe = RedisProbe(
-            redis: try RedisClient(url: server.url, configuration: .init(poolSize: 1, connectTimeout: .milliseconds(500))),
-            health: health, interval: .seconds(1), logger: log.logger)
-        await probe.check()
-        #expect(log.all.isEmpty)
-
-        await server.stop()
-        for _ in 0..<3 { await probe.check() }
-        #expect(health.problems.map(\.reason) == [.redisUnreachable])
-        try await server.start()
-        try await waitUntil("the probe sees Redis again") {
+        try await RedisServerProcess.with { server in
+            let probe = RedisProbe(
+                redis: try RedisClient(url: server.url, configuration: .init(poolSize: 1, connectTimeout: .milliseconds(500))),
+                health: health, interval: .seconds(1), logger: log.logger)
             await probe.check()
-            return log.count(.warning, containing: "Redis reachable again") == 1
+            #expect(log.all.isEmpty)
+
+            await server.stop()
+            for _ in 0..<3 { await probe.check() }
+            #expect(health.problems.map(\.reason) == [.redisUnreachable])
+            try await server.start()
+            try await waitUntil("the probe sees Redis again") {
+                await probe.check()
+                return log.count(.warning, containing: "Redis reachable again") == 1
+            }
         }
-        await server.stop()
         #expect(log.count(.warning, containing: "Redis unavailable") == 1)
         #expect(log.all.count == 2)
     }
