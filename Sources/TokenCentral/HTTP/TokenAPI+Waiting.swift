@@ -21,8 +21,10 @@ extension TokenAPI {
         // `before` may predate an announcement heard since: read once more before the first wait.
         if !isAwaited(latest) { latest = try await snapshot(appid, logger: logger) }
         while !isAwaited(latest), ContinuousClock.now < deadline {
-            _ = await waiters.waitForAnnouncement(of: appid, after: seen, until: min(deadline, .now + .seconds(1)))
-            seen = waiters.announcements(of: appid)
+            // Without an announcement `seen` stays: one heard just after the timeout ends the next wait at once.
+            if await waiters.waitForAnnouncement(of: appid, after: seen, until: min(deadline, .now + .seconds(1))) {
+                seen = waiters.announcements(of: appid)
+            }
             latest = try await snapshot(appid, logger: logger)
         }
         return latest
