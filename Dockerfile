@@ -48,7 +48,8 @@ COPY --from=build /staging/bin/ /usr/local/bin/
 ENV SWIFT_BACKTRACE=enable=yes,sanitize=yes,threads=all,images=all,interactive=no,swift-backtrace=/usr/local/bin/swift-backtrace-static
 USER 10001:10001
 WORKDIR /tmp
-# The HTTP API (http.port); set http.host to 0.0.0.0 in the config you mount.
+# The HTTP API (http.port); set http.host to 0.0.0.0 in the config you mount, with http.api_key_file
+# (or http.allow_unauthenticated: true on a trusted network: tokend refuses to start otherwise).
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["curl", "-fsS", "http://127.0.0.1:8080/healthz"]

@@ -1,7 +1,9 @@
 /// Where and how to reach a Redis server, parsed from a URL.
 ///
 /// Accepted forms:
-/// - `redis://[[user]:password@]host[:port][/db]` (port defaults to 6379, db to 0)
+/// - `redis://[user[:password]@]host[:port][/db]` (port defaults to 6379, db to 0). As in any URL
+///   (RFC 3986 userinfo), `redis://name@host` names a user without a password; `redis://:secret@host`
+///   is a password for the default user.
 /// - `unix:///path/to/redis.sock[?db=N]`, with optional `unix://[[user]:password@]/path`
 ///
 /// `description` never shows the password, so an endpoint can be logged.
@@ -44,8 +46,8 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
                 let user = credentials[..<colon]
                 username = user.isEmpty ? nil : Self.percentDecoded(user)
                 password = Self.percentDecoded(credentials[credentials.index(after: colon)...])
-            } else {
-                password = Self.percentDecoded(credentials)
+            } else if !credentials.isEmpty {
+                username = Self.percentDecoded(credentials)
             }
         }
         database = 0
@@ -99,7 +101,11 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         var credentials = ""
-        if password != nil { credentials = "\(username ?? ""):***@" }
+        if password != nil {
+            credentials = "\(username ?? ""):***@"
+        } else if let username {
+            credentials = "\(username)@"
+        }
         switch address {
         case .tcp(let host, let port):
             let shownHost = host.contains(":") ? "[\(host)]" : host

@@ -24,7 +24,7 @@ public struct TokendApplication: Sendable {
         self.logger = logger
         self.registry = registry
         redis = RedisClient(
-            endpoint: try RedisEndpoint(url: configuration.redis.url),
+            endpoint: try configuration.redis.endpoint(),
             configuration: RedisClientConfiguration(poolSize: configuration.redis.poolSize, commandTimeout: configuration.redis.commandTimeout)
         )
         store = TokenStore(redis: redis, keys: TokenKeys(prefix: configuration.redis.keyPrefix))
@@ -57,7 +57,7 @@ public struct TokendApplication: Sendable {
 
     /// The services of this worker, in start order (they stop in reverse).
     public var services: [any Service] {
-        configuration.http.enabled ? [refresher, buildHTTPApplication()] : [refresher]
+        configuration.http.enabled ? [refresher, redisProbe, HTTPService(application: self)] : [refresher, redisProbe]
     }
 
     /// Runs until SIGTERM or SIGINT, then stops taking leases, releases those held and returns.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RedisClient
 import TokenCentral
 
@@ -38,6 +39,12 @@ struct RefreshCommand: AsyncParsableCommand {
             throw TokenctlError("\(appid) is not configured; the apps are \(apps.map(\.appid).joined(separator: ", "))")
         }
         try await deployment.checkPermissions(deployment.refreshProbes(appid))  // and an unreachable Redis fails now, not after the timeout
+        if let replaced = try await alreadyReplaced(deployment) {
+            // Success: what the caller wanted (a token other than the rejected one) is already there.
+            FileHandle.standardError.write(Data("tokenctl: the reported token of \(appid) was already replaced; no refresh needed\n".utf8))
+            try report(generation: replaced, alreadyReplaced: true)
+            return
+        }
         let request = self
         guard let generation = try await withTimeout(.seconds(timeout), { try await request.requestAndWait(deployment) }) else {
             let hint = badToken == nil
@@ -45,8 +52,12 @@ struct RefreshCommand: AsyncParsableCommand {
                 : "; see `tokenctl status` for the last error"
             throw TokenctlError("no new token for \(appid) within \(Duration.seconds(timeout))\(hint)")
         }
+        try report(generation: generation, alreadyReplaced: false)
+    }
+
+    private func report(generation: Int, alreadyReplaced: Bool) throws {
         if json {
-            try JSONOutput.print(RefreshResult(appid: appid, generation: generation))
+            try JSONOutput.print(RefreshResult(appid: appid, generation: generation, alreadyReplaced: alreadyReplaced ? true : nil))
         } else {
             print(generation)
         }
@@ -55,6 +66,20 @@ struct RefreshCommand: AsyncParsableCommand {
     private struct RefreshResult: Encodable {
         var appid: String
         var generation: Int
+        /// Present (true) only when `--bad-token` was no longer the current token: nothing was requested.
+        var alreadyReplaced: Bool?
+    }
+
+    /// The current generation when `--bad-token` names a token that is no longer the stored one: the
+    /// workers would ignore the report (as they must), so waiting for a new token would only time out.
+    private func alreadyReplaced(_ deployment: Deployment) async throws -> Int? {
+        guard let badToken else { return nil }
+        let keys = deployment.keys
+        let replies = try await deployment.pipeline([
+            RedisCommand("GET", keys.accessToken(appid)), RedisCommand("HGET", keys.meta(appid), "generation"),
+        ])
+        guard let current = replies[0].string, current != badToken else { return nil }
+        return replies[1].integer ?? 0
     }
 
     /// Subscribes first, so the announcement cannot slip by between the request and the wait.

@@ -40,7 +40,9 @@ struct WatchCommand: AsyncParsableCommand {
         let deployment = try connection.deployment()
         try await deployment.checkPermissions(deployment.watchProbes)
         _ = try await deployment.statusRows(try await deployment.appIDs())  // unreachable Redis: fail now
-        var screen = WatchScreen(title: "tokenctl watch  \(deployment.redis.endpoint)  prefix \(deployment.keys.prefix)", eventsPath: events)
+        var screen = WatchScreen(
+            title: "tokenctl watch  \(deployment.redis.endpoint)  prefix \(deployment.keys.prefix)", eventsPath: events,
+            clearsScreen: isatty(STDOUT_FILENO) == 1)
         let json = self.json
         let (events, sink) = AsyncStream.makeStream(of: Event.self)
         let period = Duration.seconds(interval)

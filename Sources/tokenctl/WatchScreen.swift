@@ -33,11 +33,15 @@ struct WatchScreen {
     let title: String
     /// A file whose last lines are shown under the announcements (`--events`).
     let eventsPath: String?
+    /// Whether each frame starts by clearing the screen: only on a terminal. Written to a file or a pipe
+    /// the escape codes are noise, so frames follow one another, separated by a blank line.
+    let clearsScreen: Bool
     private var announcements: [WatchedAnnouncement] = []
 
-    init(title: String, eventsPath: String? = nil) {
+    init(title: String, eventsPath: String?, clearsScreen: Bool) {
         self.title = title
         self.eventsPath = eventsPath
+        self.clearsScreen = clearsScreen
     }
 
     mutating func record(_ announcement: WatchedAnnouncement) {
@@ -46,7 +50,7 @@ struct WatchScreen {
     }
 
     func frame(at now: Date, rows: Result<[StatusRow], RedisError>) -> String {
-        var text = Self.clear + "\(title)  \(Self.clockTime(now))  (Ctrl-C to quit)\n\n"
+        var text = (clearsScreen ? Self.clear : "\n") + "\(title)  \(Self.clockTime(now))  (Ctrl-C to quit)\n\n"
         switch rows {
         case .success(let rows): text += StatusTable.render(rows)
         case .failure(let error): text += "\(error) (retrying)\n"

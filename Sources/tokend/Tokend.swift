@@ -36,7 +36,12 @@ struct Tokend: AsyncParsableCommand {
             FileHandle.standardError.write(Data("tokend: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        try await application.run()
+        do {
+            try await application.run()
+        } catch let error as ListenError {
+            FileHandle.standardError.write(Data("tokend: invalid configuration: \(config): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
     }
 }
 

@@ -21,6 +21,13 @@ import Testing
         #expect(endpoint.password == "s3cret")
     }
 
+    @Test func userWithoutColonIsAUserWithoutPassword() throws {
+        let endpoint = try RedisEndpoint(url: "redis://tokend@127.0.0.1:6379")
+        #expect(endpoint.username == "tokend")
+        #expect(endpoint.password == nil)
+        #expect(endpoint.description == "redis://tokend@127.0.0.1:6379/0")
+    }
+
     @Test func parsesACLUserAndPercentEncodedPassword() throws {
         let endpoint = try RedisEndpoint(url: "redis://tokend:p%40ss@127.0.0.1:6379/1")
         #expect(endpoint.username == "tokend")

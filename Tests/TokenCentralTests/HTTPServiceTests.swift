@@ -27,13 +27,13 @@ import TokenCentral
         }
     }
 
-    @Test func disabledHTTPLeavesOnlyTheRefresher() async throws {
+    @Test func disabledHTTPLeavesTheRefresherAndTheRedisProbe() async throws {
         try await HTTPTestWorker.withApplication { application, _ in
             var configuration = application.configuration
             configuration.http.enabled = false
             let disabled = try TokendApplication(configuration: configuration, logger: application.logger)
-            #expect(disabled.services.count == 1)
-            #expect(application.services.count == 2)
+            #expect(disabled.services.count == 2)
+            #expect(application.services.count == 3)
         }
     }
 }

@@ -49,18 +49,21 @@ struct HTTPTestWorker: Sendable {
         apiKey: String? = nil,
         appSecret: String = secret,
         port: Int = 0,
+        idleTimeout: Duration? = nil,
+        redisURL: String? = nil,
         _ body: (TokendApplication, WeChatMock) async throws -> Void
     ) async throws {
         let mock = try WeChatMock(configuration: WeChatMockConfiguration(
             tokenLifetime: tokenLifetime, overlap: .seconds(1), apps: [appid: secret]))
         try await withWeChatMockServer(mock) { mockURL in
             var configuration = TokendConfiguration(workerID: "http-test", apps: [AppConfiguration(appid: appid, secret: Secret(appSecret))])
-            configuration.redis.url = try sharedRedisURL()
+            configuration.redis.url = try redisURL ?? sharedRedisURL()
             configuration.redis.keyPrefix = uniquePrefix("http")
             configuration.upstream.wechatBaseURL = mockURL.absoluteString
             configuration.upstream.timeout = .seconds(2)
             configuration.http.port = port
             configuration.http.apiKey = apiKey.map(Secret.init)
+            if let idleTimeout { configuration.http.idleTimeout = idleTimeout }
             let application = try TokendApplication(
                 configuration: configuration, logger: Logger(label: "http-test", factory: { _ in SwiftLogNoOpLogHandler() }))
             do {
@@ -110,18 +113,27 @@ struct HTTPTestWorker: Sendable {
 
 /// The JSON bodies the API answers, every field optional so one type reads them all.
 struct HTTPReply: Decodable, Sendable {
+    /// One app on `GET /v1/status`.
     struct App: Decodable, Sendable {
         var appid: String
-        var reason: String
+        var state: String
+        var generation: Int?
         var lastError: String?
 
         enum CodingKeys: String, CodingKey {
-            case appid, reason, lastError = "last_error"
+            case appid, state, generation, lastError = "last_error"
         }
+    }
+
+    /// One reason on `GET /readyz`.
+    struct Problem: Decodable, Sendable {
+        var reason: String
+        var message: String
     }
 
     var status: String?
     var apps: [App]?
+    var problems: [Problem]?
     var accessToken: String?
     var expiresIn: Int?
     var generation: Int?
@@ -130,7 +142,7 @@ struct HTTPReply: Decodable, Sendable {
     var message: String?
 
     enum CodingKeys: String, CodingKey {
-        case status, apps, accessToken = "access_token", expiresIn = "expires_in", generation, refreshed, error, message
+        case status, apps, problems, accessToken = "access_token", expiresIn = "expires_in", generation, refreshed, error, message
     }
 }
 

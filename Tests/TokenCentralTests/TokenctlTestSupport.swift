@@ -19,14 +19,15 @@ struct Tokenctl {
         }
     }
 
-    /// Starts `tokenctl arguments...`; `finish` waits for it.
-    func start(_ arguments: [String]) throws -> Running {
+    /// Starts `tokenctl arguments...` (with `environment` added to this process's); `finish` waits for it.
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Running {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("tokenctl-\(UUID().uuidString).log")
-        return Running(process: try ChildProcess(executable: executable, arguments: arguments, logPath: log.path), log: log)
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        return Running(process: try ChildProcess(executable: executable, arguments: arguments, environment: merged, logPath: log.path), log: log)
     }
 
-    func run(_ arguments: [String]) async throws -> Outcome {
-        try await start(arguments).finish()
+    func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Outcome {
+        try await start(arguments, environment: environment).finish()
     }
 
     struct Running {

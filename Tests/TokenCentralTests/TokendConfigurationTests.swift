@@ -151,6 +151,9 @@ import Testing
         #expect(example.http.host == defaults.http.host)
         #expect(example.http.port == defaults.http.port)
         #expect(example.http.apiKey == nil)
+        #expect(example.http.allowUnauthenticated == defaults.http.allowUnauthenticated)
+        #expect(example.http.idleTimeout == defaults.http.idleTimeout)
+        #expect(example.redis.password == nil)
         #expect(!example.apps.isEmpty)
     }
 

@@ -8,9 +8,12 @@ struct ConfigurationFile: Decodable {
         var keyPrefix: String?
         var poolSize: Int?
         var commandTimeout: DurationValue?
+        var passwordEnv: String?
+        var passwordFile: String?
 
         enum CodingKeys: String, CodingKey {
             case url, keyPrefix = "key_prefix", poolSize = "pool_size", commandTimeout = "command_timeout"
+            case passwordEnv = "password_env", passwordFile = "password_file"
         }
     }
 
@@ -53,9 +56,12 @@ struct ConfigurationFile: Decodable {
         var port: Int?
         var apiKeyEnv: String?
         var apiKeyFile: String?
+        var allowUnauthenticated: Bool?
+        var idleTimeout: DurationValue?
 
         enum CodingKeys: String, CodingKey {
             case enabled, host, port, apiKeyEnv = "api_key_env", apiKeyFile = "api_key_file"
+            case allowUnauthenticated = "allow_unauthenticated", idleTimeout = "idle_timeout"
         }
     }
 
@@ -82,14 +88,14 @@ struct ConfigurationFile: Decodable {
     /// Keys each section accepts, in the file's spelling.
     static let allowedKeys: [String: Set<String>] = [
         "": ["redis", "upstream", "worker", "refresh", "http", "apps"],
-        "redis": ["url", "key_prefix", "pool_size", "command_timeout"],
+        "redis": ["url", "key_prefix", "pool_size", "command_timeout", "password_env", "password_file"],
         "upstream": ["wechat_base_url", "wecom_base_url", "timeout", "max_concurrent_calls"],
         "worker": ["id"],
         "refresh": [
             "ahead", "lock_ttl", "check_interval", "retry_initial", "retry_maximum", "config_error_retry",
             "forced_cooldown", "stable_force_daily_limit",
         ],
-        "http": ["enabled", "host", "port", "api_key_env", "api_key_file"],
+        "http": ["enabled", "host", "port", "api_key_env", "api_key_file", "allow_unauthenticated", "idle_timeout"],
         "apps[]": ["appid", "grant", "secret_env", "secret_file", "corpid", "agentid"],
     ]
 }

@@ -35,6 +35,7 @@ extension TokendConfiguration {
                 try rejectUnknownKeys(node, section: "", path: "", file: file)
             }
             parsed = try YAMLDecoder().decode(ConfigurationFile.self, from: yaml.isEmpty ? "{}" : yaml)
+            try rejectUnknownVariables(environment, naming: parsed, file: file)
         } catch let error as ConfigError {
             throw error
         } catch let error as DecodingError {
@@ -69,7 +70,7 @@ extension TokendConfiguration {
 }
 
 /// Merges file values, environment overrides and defaults, validating each field as it goes.
-private struct Resolver {
+struct Resolver {
     let file: String
     let environment: [String: String]
     let overrides: ConfigReader
@@ -96,6 +97,7 @@ private struct Resolver {
         configuration.redis.keyPrefix = try string("redis.key_prefix", parsed.redis?.keyPrefix, default: defaults.redis.keyPrefix)
         configuration.redis.poolSize = try integer("redis.pool_size", parsed.redis?.poolSize, default: defaults.redis.poolSize, range: 1...64)
         configuration.redis.commandTimeout = try duration("redis.command_timeout", parsed.redis?.commandTimeout, default: defaults.redis.commandTimeout)
+        configuration.redis.password = try redisPassword(parsed.redis, url: configuration.redis.url)
 
         configuration.upstream.wechatBaseURL = try baseURL("upstream.wechat_base_url", parsed.upstream?.wechatBaseUrl, default: defaults.upstream.wechatBaseURL)
         configuration.upstream.wecomBaseURL = try baseURL("upstream.wecom_base_url", parsed.upstream?.wecomBaseUrl, default: defaults.upstream.wecomBaseURL)
@@ -127,6 +129,10 @@ private struct Resolver {
             envField: "http.api_key_env", env: overrides.string(forKey: "http.api_key_env") ?? http?.apiKeyEnv,
             fileField: "http.api_key_file", file: overrides.string(forKey: "http.api_key_file") ?? http?.apiKeyFile,
             required: false)
+        configuration.http.allowUnauthenticated = try boolean(
+            "http.allow_unauthenticated", http?.allowUnauthenticated, default: defaults.http.allowUnauthenticated)
+        configuration.http.idleTimeout = try duration("http.idle_timeout", http?.idleTimeout, default: defaults.http.idleTimeout)
+        try requireAPIKeyOffLoopback(configuration.http)
 
         configuration.apps = try apps(parsed.apps ?? [])
         return configuration
@@ -158,11 +164,12 @@ private struct Resolver {
 
     /// Reads a secret from the named environment variable or from a file: exactly one of the two.
     /// `envField`/`fileField` name the two settings in errors, e.g. `apps[0].secret_env`.
-    private func secret(envField: String, env: String?, fileField: String, file secretFile: String?, required: Bool)
+    /// `always` reads it even when `resolvingSecrets` is false: the Redis password, which tools need too.
+    func secret(envField: String, env: String?, fileField: String, file secretFile: String?, required: Bool, always: Bool = false)
         throws(ConfigError) -> Secret?
     {
         switch (env, secretFile) {
-        case (_?, nil) where !resolvingSecrets, (nil, _?) where !resolvingSecrets:
+        case (_?, nil) where !resolvingSecrets && !always, (nil, _?) where !resolvingSecrets && !always:
             return Secret("")
         case (let name?, nil):
             guard let value = environment[name], !value.isEmpty else {
@@ -202,7 +209,7 @@ private struct Resolver {
         return result
     }
 
-    private func boolean(_ key: String, _ value: Bool?, default fallback: Bool) throws(ConfigError) -> Bool {
+    func boolean(_ key: String, _ value: Bool?, default fallback: Bool) throws(ConfigError) -> Bool {
         guard let text = overrides.string(forKey: ConfigKey(key)) else { return value ?? fallback }
         switch text.lowercased() {
         case "true", "1", "yes": return true
@@ -211,7 +218,7 @@ private struct Resolver {
         }
     }
 
-    private func duration(_ key: String, _ value: DurationValue?, default fallback: Duration) throws(ConfigError) -> Duration {
+    func duration(_ key: String, _ value: DurationValue?, default fallback: Duration) throws(ConfigError) -> Duration {
         guard let text = overrides.string(forKey: ConfigKey(key)) else { return value?.duration ?? fallback }
         guard let parsed = DurationValue.parse(text) else {
             throw fail(key, "'\(text)' (from \(environmentName(key))) is not a duration; write seconds (300) or 300s, 5m, 1500ms")

@@ -7,6 +7,9 @@ public struct TokendConfiguration: Sendable {
         public var keyPrefix: String = "wechat"
         public var poolSize: Int = 8
         public var commandTimeout: Duration = .seconds(2)
+        /// From `redis.password_env` or `redis.password_file`, so the password need not sit in the URL
+        /// (where `ps`, logs and config dumps would show it). Used for `AUTH` with the URL's user, if any.
+        public var password: Secret?
     }
 
     public struct Upstream: Sendable {
@@ -44,6 +47,13 @@ public struct TokendConfiguration: Sendable {
         public var port: Int = 8080
         /// When set, `/v1/*` requires `Authorization: Bearer <key>`.
         public var apiKey: Secret?
+        /// Serving tokens without an API key on a non-loopback address is refused at startup unless
+        /// this is set: anyone who can reach the port could otherwise read every token.
+        public var allowUnauthenticated: Bool = false
+        /// A connection that sends no complete request part (the head of a request, a body chunk) for this
+        /// long is closed: a client that opens connections and never finishes its headers cannot hold
+        /// them open indefinitely, and idle keep-alive connections are released.
+        public var idleTimeout: Duration = .seconds(30)
     }
 
     public var redis = Redis()

@@ -14,6 +14,8 @@ struct APIError: HTTPResponseError, Sendable {
         case tokenUnavailable = "token_unavailable"
         case redisUnavailable = "redis_unavailable"
         case refreshTimeout = "refresh_timeout"
+        /// Too many refresh requests wait on this worker already; retry after `Retry-After` seconds.
+        case busy
         case internalError = "internal_error"
 
         var status: HTTPResponse.Status {
@@ -22,7 +24,7 @@ struct APIError: HTTPResponseError, Sendable {
             case .unauthorized: .unauthorized
             case .unknownApp, .notFound: .notFound
             case .payloadTooLarge: .contentTooLarge
-            case .tokenUnavailable, .redisUnavailable: .serviceUnavailable
+            case .tokenUnavailable, .redisUnavailable, .busy: .serviceUnavailable
             case .refreshTimeout: .gatewayTimeout
             case .internalError: .internalServerError
             }
@@ -39,6 +41,14 @@ struct APIError: HTTPResponseError, Sendable {
 
     var status: HTTPResponse.Status { code.status }
 
+    /// Client input as quoted in a message: at most 64 characters, so a 10,000-character appid is not
+    /// sent back whole (nor written whole to a log).
+    static func quoted(_ input: some StringProtocol) -> String {
+        let limit = 64
+        guard input.count > limit else { return String(input) }
+        return "\(input.prefix(limit))… (\(input.count) characters)"
+    }
+
     private struct Body: Encodable {
         var error: String
         var message: String
@@ -49,6 +59,7 @@ struct APIError: HTTPResponseError, Sendable {
         response.status = status
         // RFC 6750: a 401 names the scheme the client should use.
         if code == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        if code == .busy { response.headers[.retryAfter] = "1" }
         return response
     }
 }

@@ -6,60 +6,79 @@ struct StatusBody: ResponseEncodable, Sendable {
     var status: String
 }
 
-/// Why an app keeps the worker from being ready.
-enum NotReadyReason: String, Encodable, Sendable {
-    case redisUnreachable = "redis_unreachable"
-    case noToken = "no_token"
-    case expired
+/// `{"status":"ready"|"not_ready","problems":[{"reason":"redis_authentication","message":"..."}]}`.
+struct ReadinessBody: ResponseEncodable, Sendable {
+    var status: String
+    var problems: [WorkerHealth.Problem]
 }
 
-/// One app that is not ready; `lastError` is the app's last upstream failure as stored in Redis
-/// (secrets are scrubbed before it is stored).
-struct NotReadyApp: Encodable, Sendable {
+/// The state of one app's token as this worker reads it from Redis.
+enum AppState: String, Encodable, Sendable {
+    case ok
+    case noToken = "no_token"
+    case expired
+    case redisUnreachable = "redis_unreachable"
+}
+
+/// One app on `GET /v1/status`; `lastError` is its last upstream failure as stored in Redis (secrets are
+/// scrubbed before it is stored).
+struct AppStatusBody: Encodable, Sendable {
     var appid: String
-    var reason: NotReadyReason
+    var state: AppState
+    var generation: Int?
+    var expiresIn: Int?
     var lastError: String?
 
     enum CodingKeys: String, CodingKey {
-        case appid, reason, lastError = "last_error"
+        case appid, state, generation, expiresIn = "expires_in", lastError = "last_error"
     }
 }
 
-/// `{"status":"ready"|"not_ready","apps":[...]}`, listing only the apps that are not ready.
-struct ReadinessBody: ResponseEncodable, Sendable {
-    var status: String
-    var apps: [NotReadyApp]
+/// `{"apps":[...]}`, every configured app in appid order.
+struct StatusListBody: ResponseEncodable, Sendable {
+    var apps: [AppStatusBody]
 }
 
 extension TokenAPI {
-    /// `GET /readyz`: 200 when Redis answers and every configured app has a valid token, else 503
-    /// naming each app that is not ready and why, so a load balancer and a person read the same answer.
-    func readiness(logger: Logger) async -> EditedResponse<ReadinessBody> {
-        let notReady = await withTaskGroup(of: NotReadyApp?.self) { group in
-            for appid in appids {
-                group.addTask { await notReadyApp(appid) }
-            }
-            var apps: [NotReadyApp] = []
-            for await case let app? in group { apps.append(app) }
-            return apps.sorted { $0.appid < $1.appid }
+    /// `GET /readyz`: 200 when this worker can do its job (Redis answers this worker's credentials, the
+    /// refresher is subscribed, no shutdown under way), else 503 with each problem and its reason. Apps
+    /// are not consulted: one app with a wrong secret lacks a token on every worker alike, and must not
+    /// take them all out of the load balancer. Its state is on `GET /v1/status`.
+    func readiness() async -> EditedResponse<ReadinessBody> {
+        await probe.check()
+        let problems = probe.health.problems
+        guard problems.isEmpty else {
+            return EditedResponse(status: .serviceUnavailable, response: ReadinessBody(status: "not_ready", problems: problems))
         }
-        guard notReady.isEmpty else {
-            // One line per probe, not one per app: a Redis outage would otherwise log every app every few seconds.
-            logger.debug("not ready", metadata: ["apps": "\(notReady.map { "\($0.appid): \($0.reason.rawValue)" })"])
-            return EditedResponse(status: .serviceUnavailable, response: ReadinessBody(status: "not_ready", apps: notReady))
-        }
-        return EditedResponse(status: .ok, response: ReadinessBody(status: "ready", apps: []))
+        return EditedResponse(status: .ok, response: ReadinessBody(status: "ready", problems: []))
     }
 
-    private func notReadyApp(_ appid: String) async -> NotReadyApp? {
+    /// `GET /v1/status`: every configured app's token state, behind the API key like the tokens.
+    func appStatus() async -> StatusListBody {
+        let apps = await withTaskGroup(of: AppStatusBody.self) { group in
+            for appid in appids {
+                group.addTask { await status(of: appid) }
+            }
+            var apps: [AppStatusBody] = []
+            for await app in group { apps.append(app) }
+            return apps.sorted { $0.appid < $1.appid }
+        }
+        return StatusListBody(apps: apps)
+    }
+
+    private func status(of appid: String) async -> AppStatusBody {
         let snapshot: TokenStore.Snapshot
         do {
             snapshot = try await store.snapshot(appid)
         } catch {
-            return NotReadyApp(appid: appid, reason: .redisUnreachable)
+            return AppStatusBody(appid: appid, state: .redisUnreachable)
         }
-        guard CurrentToken(snapshot) == nil else { return nil }
-        let reason: NotReadyReason = snapshot.status.record == nil ? .noToken : .expired
-        return NotReadyApp(appid: appid, reason: reason, lastError: snapshot.status.lastError)
+        let lastError = snapshot.status.lastError
+        if let current = CurrentToken(snapshot) {
+            return AppStatusBody(
+                appid: appid, state: .ok, generation: current.record.generation, expiresIn: current.expiresIn, lastError: lastError)
+        }
+        let state: AppState = snapshot.status.record == nil ? .noToken : .expired
+        return AppStatusBody(appid: appid, state: state, generation: snapshot.status.record?.generation, lastError: lastError)
     }
 }

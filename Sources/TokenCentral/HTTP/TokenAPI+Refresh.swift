@@ -33,12 +33,14 @@ private enum AwaitedToken {
 
 extension TokenAPI {
     /// `POST /v1/apps/{appid}/refresh`: hands a forced refresh to this worker's refresher (which applies
-    /// the same deduplication as `P:refresh` messages), then polls Redis until the awaited token shows up
-    /// or `refreshDeadline` passes. Polling Redis rather than listening to the refresher means a token
-    /// written by another worker (holding the lease) ends the wait just as well.
+    /// the same deduplication as `P:refresh` messages), then re-reads Redis at each `P:refreshed`
+    /// announcement of the app until the awaited token shows up or `refreshDeadline` passes. Announcements
+    /// come from whichever worker wrote the token, so one written by another worker ends the wait as well.
     func refresh(appid: String, body: RequestBody, logger: Logger) async throws -> RefreshedTokenBody {
         try requireConfigured(appid)
         let badToken = try await Self.badToken(in: body)
+        try admitWaiter()
+        defer { waiters.release() }
         let before = try await snapshot(appid, logger: logger)
         let awaited: AwaitedToken
         if let badToken {
@@ -52,12 +54,7 @@ extension TokenAPI {
         }
         guard refresher.requestForcedRefresh(appid: appid, badToken: badToken) else { throw Self.unknownApp(appid) }
 
-        let deadline = ContinuousClock.now + refreshDeadline
-        var latest = before
-        while !awaited.isSatisfied(by: latest), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-            latest = try await snapshot(appid, logger: logger)
-        }
+        let latest = try await awaitAnnouncedToken(appid, from: before, logger: logger, until: awaited.isSatisfied(by:))
 
         if let badToken, latest.status.record?.token == badToken {
             logger.info("forced refresh timed out; the reported token is still current", metadata: [LogKey.appID: "\(appid)"])

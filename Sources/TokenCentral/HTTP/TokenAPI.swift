@@ -19,6 +19,9 @@ struct TokenAPI: Sendable {
     let appids: Set<String>
     /// How long `POST .../refresh` waits for a new token: one upstream call plus slack for the lease and the write.
     let refreshDeadline: Duration
+    /// Refreshes this worker's readiness (`probe.health`) on every `/readyz`.
+    let probe: RedisProbe
+    let waiters: RefreshWaiters
 
     init(_ application: TokendApplication) {
         store = application.store
@@ -28,17 +31,20 @@ struct TokenAPI: Sendable {
         apiKey = application.configuration.http.apiKey
         appids = Set(application.configuration.apps.map(\.appid))
         refreshDeadline = application.configuration.upstream.timeout + .seconds(2)
+        probe = application.redisProbe
+        waiters = application.refresher.refreshWaiters
     }
 
     func buildRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: APIErrorMiddleware())
         router.get("healthz") { _, _ in StatusBody(status: "ok") }
-        router.get("readyz") { _, context in await readiness(logger: context.logger) }
+        router.get("readyz") { _, _ in await readiness() }
         router.get("metrics") { _, _ in metrics() }
 
         let v1 = router.group("v1")
         if let apiKey { v1.add(middleware: BearerAuthMiddleware(apiKey: apiKey)) }
+        v1.get("status") { _, _ in await appStatus() }
         v1.get("apps/{appid}/access_token") { _, context in
             try await accessToken(appid: try context.parameters.require("appid"), logger: context.logger)
         }
@@ -71,7 +77,7 @@ struct TokenAPI: Sendable {
     }
 
     static func unknownApp(_ appid: String) -> APIError {
-        APIError(.unknownApp, "app \(appid) is not configured on this worker")
+        APIError(.unknownApp, "app \(APIError.quoted(appid)) is not configured on this worker")
     }
 
     static func tokenUnavailable(_ appid: String, snapshot: TokenStore.Snapshot) -> APIError {

@@ -1,15 +1,20 @@
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 
 extension TokendApplication {
     /// This worker's HTTP API on `http.host`:`http.port`: `/healthz`, `/readyz`, `/metrics` and the
-    /// token endpoints under `/v1`.
+    /// token endpoints under `/v1`. A connection that sends no complete request part for
+    /// `http.idle_timeout` (a request head never finished, an idle keep-alive) is closed.
     ///
-    /// A Hummingbird application is a ServiceLifecycle `Service`: `services` runs it after the refresher
-    /// when `http.enabled`. Tests drive the same application with HummingbirdTesting (`.test(.router)`).
-    public func buildHTTPApplication() -> some ApplicationProtocol {
+    /// `services` runs it inside an `HTTPService` when `http.enabled`. Tests drive the same application
+    /// with HummingbirdTesting (`.test(.router)`). `onListening` runs once the socket is bound.
+    public func buildHTTPApplication(onListening: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {
         Application(
             router: TokenAPI(self).buildRouter(),
+            server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.http.idleTimeout))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.http.host, port: configuration.http.port)),
+            onServerRunning: { _ in onListening() },
             logger: logger
         )
     }

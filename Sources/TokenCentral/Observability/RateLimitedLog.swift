@@ -10,10 +10,12 @@ final class RateLimitedLog: Sendable {
     }
 
     private let interval: Duration
+    private let level: Logger.Level
     private let state = Mutex(State())
 
-    init(interval: Duration) {
+    init(interval: Duration, level: Logger.Level = .warning) {
         self.interval = interval
+        self.level = level
     }
 
     func log(_ logger: Logger, _ message: Logger.Message, metadata: Logger.Metadata = [:]) {
@@ -30,6 +32,6 @@ final class RateLimitedLog: Sendable {
         guard let suppressed else { return }
         var metadata = metadata
         if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
-        logger.warning(message, metadata: metadata)
+        logger.log(level: level, message, metadata: metadata)
     }
 }

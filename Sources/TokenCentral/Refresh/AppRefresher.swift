@@ -58,13 +58,14 @@ final class AppRefresher: Sendable {
             do throws(RedisError) {
                 try await iterate(&loop)
                 if loop.redisFailures > 0 {
-                    logger.info("Redis reachable again")
+                    // Debug: WorkerHealth logs an outage once per worker, not once per app.
+                    logger.debug("Redis reachable again")
                     loop.redisFailures = 0
                 }
             } catch {
                 context.metrics.redisErrorsInRefresh.increment()
                 if loop.redisFailures == 0 {
-                    logger.warning("Redis unavailable; keeping the last token in memory and retrying",
+                    logger.debug("Redis unavailable; keeping the last token in memory and retrying",
                                    metadata: [LogKey.error: "\(error)"])
                 }
                 await wakeup.wait(until: .now + context.redisBackoff.delay(attempt: loop.redisFailures))

@@ -19,6 +19,10 @@ public final class TokenRefresher: Service, Sendable {
     let metrics: TokenMetrics
     private let logger: Logger
     private let rejectedMessages = RateLimitedLog(interval: .seconds(10))
+    /// This worker's readiness; the subscription below reports to it.
+    public let health = WorkerHealth()
+    /// HTTP refresh requests waiting for a `P:refreshed` announcement.
+    let refreshWaiters = RefreshWaiters()
 
     init(apps: [AppConfiguration], context: RefreshContext, checkInterval: Duration) {
         var refreshers: [String: AppRefresher] = [:]
@@ -70,10 +74,14 @@ public final class TokenRefresher: Service, Sendable {
                 // Messages published while we were disconnected are lost: re-read every app.
                 if subscribedBefore { metrics.subscriptionsLost.increment() }
                 subscribedBefore = true
+                health.subscribed()
                 logger.debug("subscribed", metadata: ["channels": "\(channels)"])
                 for refresher in refreshers.values { refresher.wake() }
             case .message(let message) where message.channel == store.keys.refreshedChannel:
-                if let announcement = RefreshedAnnouncement(payload: message.payload) { refreshers[announcement.appid]?.wake() }
+                if let announcement = RefreshedAnnouncement(payload: message.payload) {
+                    refreshers[announcement.appid]?.wake()
+                    refreshWaiters.announce(announcement.appid)
+                }
             case .message(let message):
                 handleForcedRefresh(message.payload)
             }
