@@ -76,7 +76,8 @@ extension AppRefresher {
     }
 
     /// Applies the steps back of the Redis clock this app has not followed yet: to the times it remembers,
-    /// and, once per step for all workers, to the stored token's times and its key's expiry.
+    /// and, once per step for all workers, to the stored token's times and its key's expiry. True when it
+    /// followed one: the snapshot predates the move, so the loop reads again.
     private func followClockStep(_ snapshot: TokenStore.Snapshot, loop: inout LoopState) async throws(RedisError) -> Bool {
         let total = context.clock.steppedBack
         let step = total.since(loop.clockShiftApplied)
@@ -88,14 +89,13 @@ extension AppRefresher {
         guard let remembered = loop.remembered else { return false }
         setRemembered(remembered.shifted(by: step), loop: &loop)
         guard let stored = snapshot.status.record, stored.token == remembered.token, stored.expiresAt == remembered.expiresAt else {
-            return false
+            return true
         }
-        let shifted = try await context.store.shiftTimes(appid: app.appid, token: stored.token, expiresAt: stored.expiresAt, by: step)
-        if shifted {
+        if try await context.store.shiftTimes(appid: app.appid, token: stored.token, expiresAt: stored.expiresAt, by: step) {
             logger.notice("moved the stored token's times back with the Redis clock",
                           metadata: [LogKey.clockStep: "\(step.lower)...\(step.upper)", LogKey.generation: "\(stored.generation)"])
         }
-        return shifted
+        return true
     }
 
     /// Clamps meta fields no worker could have written; a remembered copy of that token is dropped, so

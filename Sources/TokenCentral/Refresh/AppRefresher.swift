@@ -130,10 +130,25 @@ final class AppRefresher: Sendable {
         }
     }
 
-    /// Keeps `record` as the token to re-seed Redis with, unless this worker already holds a later-issued one.
+    /// Keeps `record` as the token to re-seed Redis with, unless this worker already holds a later one.
+    ///
+    /// Later means a higher generation (the fence gives each token stored after another the next one, on
+    /// any clock), or the same generation and a later issue window. For the token already held it keeps
+    /// the earlier of each time: after a Redis clock step this worker followed, its copy is on the new
+    /// clock before meta is, and an old-clock copy would look issued later than every token fetched since.
     func remember(_ record: TokenRecord, loop: inout LoopState) {
-        guard record.issuedMin >= loop.remembered?.issuedMin ?? .min else { return }
-        setRemembered(record, loop: &loop)
+        guard let known = loop.remembered else { return setRemembered(record, loop: &loop) }
+        if record.token == known.token {
+            var merged = record
+            merged.generation = max(record.generation, known.generation)
+            merged.expiresAt = min(record.expiresAt, known.expiresAt)
+            merged.issuedMin = min(record.issuedMin, known.issuedMin)
+            merged.issuedMax = min(record.issuedMax, known.issuedMax)
+            merged.fetchedAt = min(record.fetchedAt, known.fetchedAt)
+            if merged != known { setRemembered(merged, loop: &loop) }
+        } else if record.generation > known.generation || (record.generation == known.generation && record.issuedMin >= known.issuedMin) {
+            setRemembered(record, loop: &loop)
+        }
     }
 
     /// Replaces the remembered token, also where the watchdog reads it.

@@ -50,8 +50,10 @@ public struct StoredStateCheck: Sendable, Hashable {
         guard let keyToken else { return .keyMissing }
         guard let record = stored.record else { return .metaMissing }
         if record.token == remembered.token { return keyToken == remembered.token ? nil : .keyDiffers }
-        if record.issuedMax < remembered.issuedMin { return .olderIssued }
+        // Generations first: they order tokens on any clock, where issue windows from before and after a
+        // Redis clock step do not.
         if record.generation < remembered.generation { return .olderGeneration }
+        if record.generation == remembered.generation, record.issuedMax < remembered.issuedMin { return .olderIssued }
         return nil
     }
 }
@@ -75,8 +77,8 @@ public enum Staleness: String, Sendable, Hashable {
     case metaMissing = "meta_missing"
     /// Meta names the remembered token but the key holds another (a manual or restored `SET`).
     case keyDiffers = "key_differs"
-    /// Meta holds a token issued before the remembered one (failover, RDB restore).
-    case olderIssued = "older_issued"
-    /// Meta holds a lower generation than the remembered token's.
+    /// Meta holds a lower generation than the remembered token's (failover, RDB restore).
     case olderGeneration = "older_generation"
+    /// Meta holds another token of the same generation, issued before the remembered one.
+    case olderIssued = "older_issued"
 }
