@@ -73,6 +73,26 @@ import WeChatMock
         }
     }
 
+    @Test func aTokenRefusedByTheFenceIsNotFetchedAgainBackToBack() async throws {
+        // 1 s tokens answered after 1.1 s: every one has expired when it reaches Redis, and is refused.
+        let mock = WeChatMockConfiguration(tokenLifetime: 1, apps: ["wxrefused": "s1"])
+        try await WorkerFleet.run(workers: 1, apps: [.app("wxrefused", secret: "s1")], mock: mock, configure: {
+            $0.refresh.retryInitial = .seconds(1)
+            $0.refresh.retryMaximum = .seconds(4)
+        }) { fleet, workers in
+            fleet.mock.inject(.latency(.milliseconds(1100), count: 10), appid: "wxrefused")
+            var started: [ContinuousClock.Instant] = []
+            try await waitUntil("three upstream calls", timeout: .seconds(20)) {
+                let calls = fleet.mock.stats(appid: "wxrefused").tokenCalls
+                while started.count < calls { started.append(.now) }
+                return calls >= 3
+            }
+            // Call 2 was refused too: call 3 waits the doubled backoff, at least 1 s, after it returned.
+            #expect(started[2] - started[1] >= .milliseconds(1100 + 800))
+            #expect(try #require(workers.first).anomalies("refused_write") >= 2)
+        }
+    }
+
     @Test func aRetryAtYearsAwayIsCappedWhenTheAppNextLooks() async throws {
         let mock = WeChatMockConfiguration(tokenLifetime: 8, apps: ["wxstall": "s1"])
         try await WorkerFleet.run(workers: 1, apps: [.app("wxstall", secret: "s1")], mock: mock) { fleet, _ in
