@@ -59,7 +59,7 @@ public struct StoredStateCheck: Sendable, Hashable {
 }
 
 /// A field of `P:{APPID}:meta` that no worker could have written.
-public enum ImplausibleField: String, Sendable, Hashable, CaseIterable, Comparable {
+public enum ImplausibleField: String, Sendable, Hashable, Comparable {
     case issuedInFuture = "issued_in_future"
     case issueWindowInverted = "issue_window_inverted"
     case lifetimeTooLong = "expires_in_too_long"

@@ -17,8 +17,6 @@ public struct TokenStore: Sendable {
         /// (expired, flushed).
         public var keyToken: String?
         public var time: RedisTimeSample
-
-        public var tokenKeyExists: Bool { keyToken != nil }
     }
 
     public func snapshot(_ appid: String) async throws(RedisError) -> Snapshot {

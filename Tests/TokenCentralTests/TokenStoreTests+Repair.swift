@@ -5,16 +5,9 @@ import Testing
 @testable import TokenCentral
 
 /// Repairs of state workers did not write, against the real Redis: each one a compare-and-set, applied once.
-@Suite struct TokenStoreRepairTests {
-    let store: TokenStore
-    let appid = "wxrepair"
-
-    init() throws {
-        store = TokenStore(redis: try RedisClient(url: try sharedRedisURL()), keys: TokenKeys(prefix: uniquePrefix("repair")))
-    }
-
+extension TokenStoreTests {
     /// Stores `token`, issued just now, valid for `lifetime` ms; returns its record as stored.
-    private func stored(_ token: String = "T1", lifetime: Int64 = 60_000) async throws -> TokenRecord {
+    private func storedNow(_ token: String = "T1", lifetime: Int64 = 60_000) async throws -> TokenRecord {
         let now = try await store.time().redisNow()
         _ = try await store.write(appid: appid, token: token, issued: (now - 20)...(now - 10), lifetimeMillis: lifetime, worker: "test",
                                   grant: .token)
@@ -28,7 +21,7 @@ import Testing
     private func cleanUp() async throws { try await deleteKeys(withPrefix: store.keys.prefix, on: store.redis) }
 
     @Test func aClockStepBackMovesTheStoredTimesAndTheKeyExpiryBack() async throws {
-        let record = try await stored()
+        let record = try await storedNow()
         let before = try await keyPTTL()
         #expect(try await store.shiftTimes(appid: appid, token: record.token, expiresAt: record.expiresAt,
                                            by: ClockShift(lower: 30_000, upper: 30_010)))
@@ -40,7 +33,7 @@ import Testing
     }
 
     @Test func aClockStepIsAppliedOnceWhicheverWorkersSawIt() async throws {
-        let record = try await stored()
+        let record = try await storedNow()
         let step = ClockShift(lower: 10_000, upper: 10_000)
         #expect(try await store.shiftTimes(appid: appid, token: record.token, expiresAt: record.expiresAt, by: step))
         #expect(try await !store.shiftTimes(appid: appid, token: record.token, expiresAt: record.expiresAt, by: step))
@@ -49,7 +42,7 @@ import Testing
     }
 
     @Test func aClockStepBackPastTheExpiryRemovesTheKey() async throws {
-        let record = try await stored(lifetime: 20_000)
+        let record = try await storedNow(lifetime: 20_000)
         #expect(try await store.shiftTimes(appid: appid, token: record.token, expiresAt: record.expiresAt,
                                            by: ClockShift(lower: 30_000, upper: 30_000)))
         #expect(try await store.snapshot(appid).keyToken == nil)
@@ -57,7 +50,7 @@ import Testing
     }
 
     @Test func anIssueWindowInTheFutureIsClampedSoTheNextTokenIsStored() async throws {
-        let record = try await stored()
+        let record = try await storedNow()
         let now = try await store.time().redisNow()
         try await store.redis.send("HSET", store.keys.meta(appid), "issued_min", now + 3_600_000, "issued_max", now + 3_600_050)
         let check = StoredStateCheck(failurePolicy: FailurePolicy(retryInitial: .seconds(1), retryMaximum: .seconds(60),
@@ -73,7 +66,7 @@ import Testing
     }
 
     @Test func aRetryAtYearsAwayIsClampedToTheCap() async throws {
-        _ = try await stored()
+        _ = try await storedNow()
         let now = try await store.time().redisNow()
         try await store.redis.send("HSET", store.keys.meta(appid), "retry_at", now + 10 * 365 * 86_400_000)
         let check = StoredStateCheck(failurePolicy: FailurePolicy(retryInitial: .seconds(1), retryMaximum: .seconds(60),
