@@ -14,7 +14,8 @@ extension AppRefresher {
         return try await clampImplausible(snapshot, loop: &loop)
     }
 
-    /// Writes the remembered token back when Redis serves an older one (or none); true when it wrote.
+    /// Writes the remembered token back when Redis serves an older one (or none); true when it wrote, or
+    /// waited out a refusal backoff first, so the loop reads again.
     ///
     /// A Sentinel failover that lost the last write, an RDB restore or a manual `SET` can put back a token
     /// issued before the one WeChat now holds as current: readers would get it until WeChat retires it.
