@@ -12,6 +12,17 @@ import WeChatMock
         let clock = try await SteppableRedisClock()
         let server = try RedisServerProcess(environment: clock.environment)
         try await server.start()
+        do {
+            try await self.stepBackAndRead(server: server, clock: clock)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    /// Two workers with 8 s tokens; the clock steps back 30 s after the first token; two more tokens follow.
+    private func stepBackAndRead(server: RedisServerProcess, clock: SteppableRedisClock) async throws {
         let mock = WeChatMockConfiguration(tokenLifetime: 8, apps: ["wxclock": "s1"])
         try await WorkerFleet.run(workers: 2, apps: [.app("wxclock", secret: "s1")], mock: mock, redisURL: server.url) { fleet, workers in
             try await fleet.waitForGeneration("wxclock", atLeast: 1)
@@ -37,6 +48,5 @@ import WeChatMock
                 (sampleValue(#"tokencentral_redis_clock_steps_total{direction="back"}"#, in: worker.renderedMetrics()) ?? 0) >= 1
             })
         }
-        await server.stop()
     }
 }
