@@ -8,11 +8,14 @@ public final class RedisServerProcess: @unchecked Sendable {
     public let port: Int
     public let directory: URL
     private var process: ChildProcess?
+    /// Extra environment for redis-server (e.g. `LD_PRELOAD`), on top of this process's.
+    private let environment: [String: String]
 
     public var url: String { "redis://127.0.0.1:\(port)/0" }
     public var socketPath: String { directory.appendingPathComponent("redis.sock").path }
 
-    public init() throws {
+    public init(environment: [String: String] = [:]) throws {
+        self.environment = environment
         port = try freeLoopbackPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tc-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -30,6 +33,7 @@ public final class RedisServerProcess: @unchecked Sendable {
                 "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path,
                 "--unixsocket", socketPath, "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
             ],
+            environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
             logPath: directory.appendingPathComponent("redis.log").path
         )
         let probe = RedisClient(

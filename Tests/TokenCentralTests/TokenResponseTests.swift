@@ -27,6 +27,16 @@ import Testing
         #expect(try self.parse(#"{"access_token":"A","expires_in":8}"#).get().expiresIn == .seconds(8))
     }
 
+    @Test func anImplausibleLifetimeIsCappedAndTheAnnouncedOneKept() throws {
+        let fetched = try self.parse(#"{"access_token":"A","expires_in":99999999999}"#).get()
+        #expect(fetched.expiresIn == TokenLifetime.maximum)
+        #expect(fetched.announcedExpiresIn == .seconds(99_999_999_999))
+    }
+
+    @Test func aDocumentedLifetimeIsNotMarkedCapped() throws {
+        #expect(try self.parse(#"{"access_token":"A","expires_in":7200}"#).get().announcedExpiresIn == nil)
+    }
+
     @Test func weComSuccessBodyWithErrcodeZeroYieldsTheToken() throws {
         let fetched = try self.parse(#"{"errcode":0,"errmsg":"ok","access_token":"CORP_TOKEN","expires_in":7200}"#).get()
         #expect(fetched == FetchedToken(token: "CORP_TOKEN", expiresIn: .seconds(7200)))

@@ -154,10 +154,10 @@ extension WorkerFleet {
 extension WorkerFleet {
     /// Waits until every worker has read the app's token (its generation gauge is non-zero), so each
     /// holds it in memory and can re-seed it. The gauge exists, at 0, from the moment a worker starts.
-    static func waitUntilEveryWorkerRemembers(_ appid: String, _ workers: [TokendApplication]) async throws {
+    static func waitUntilEveryWorkerRemembers(_ appid: String, _ workers: [TokendApplication], generation: Int = 1) async throws {
         for worker in workers {
-            try await waitUntil("\(worker.configuration.workerID) read the token of \(appid)") {
-                (worker.gauge("tokencentral_token_generation", app: appid) ?? 0) >= 1
+            try await waitUntil("\(worker.configuration.workerID) read generation \(generation) of \(appid)") {
+                (worker.gauge("tokencentral_token_generation", app: appid) ?? 0) >= Double(generation)
             }
         }
     }

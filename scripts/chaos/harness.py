@@ -83,10 +83,10 @@ class Figures:
 class Harness:
     def __init__(self, suite, name, apps, *, workers=3, lifetime=8, overlap=2.5, derived_secrets=False,
                  mock_apps=None, worker_secrets=None, readers=4, reader_interval=0.02, sample_interval=0.02,
-                 refresh=None, timeout=150.0, ahead_ms=300_000):
+                 refresh=None, timeout=150.0, ahead_ms=300_000, redis_env=None):
         """`apps`: the appids the workers serve. `mock_apps`: (appid, secret) the mock knows (default: each
         app with a random secret). `worker_secrets`: appid -> secret given to the workers (default: the
-        mock's)."""
+        mock's). `redis_env`: the environment redis-server runs in (default: ours), e.g. to fake its clock."""
         self.suite = suite
         self.name = name
         self.apps = list(apps)
@@ -106,6 +106,7 @@ class Harness:
         self.reader_interval = reader_interval
         self.sample_interval = sample_interval
         self.refresh = refresh
+        self.redis_env = redis_env
         self.deadline = time.monotonic() + timeout
         self.effective_ahead_ms = min(ahead_ms, lifetime * 1000 // 4)
         self.jitter_ms = self.effective_ahead_ms // 10
@@ -123,7 +124,7 @@ class Harness:
     def start(self):
         self.workdir = tempfile.mkdtemp(prefix=f"tokencentral-chaos-{self.name}-")
         registry = self.suite.registry
-        self.redis = procs.RedisServer(registry, self.workdir)
+        self.redis = procs.RedisServer(registry, self.workdir, env=self.redis_env)
         self.redis.start()
         self.mock = procs.WeChatMock(registry, self.workdir, self.suite.binary("wechat-mock"), self.lifetime,
                                      self.overlap, apps=self.mock_apps, derived_secrets=self.derived_secrets)

@@ -116,9 +116,10 @@ class RedisServer:
     """A private redis-server on a loopback port with no persistence; can be killed and restarted on the
     same port (which then starts empty, like a restart without persistence)."""
 
-    def __init__(self, registry, workdir):
+    def __init__(self, registry, workdir, env=None):
         self.registry = registry
         self.workdir = workdir
+        self.env = env
         self.port = free_port()
         self.proc = None
         self.starts = 0
@@ -138,7 +139,7 @@ class RedisServer:
                 "--logfile", os.path.join(self.workdir, f"redis-{self.starts}.log")]
         deadline = time.monotonic() + timeout
         while True:
-            self.proc = self.registry.spawn("redis-server", argv, os.path.join(self.workdir, "redis.out"))
+            self.proc = self.registry.spawn("redis-server", argv, os.path.join(self.workdir, "redis.out"), env=self.env)
             if self._wait_ready(deadline):
                 return
             # The port may still be held for a moment after a kill: retry until the deadline.

@@ -8,6 +8,9 @@ token every ~6 s; lease TTL 0.67 s (a third of 2 s); a superseded token keeps wo
 import json
 import math
 import os
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -207,8 +210,8 @@ def pause_holder(ctx):
         res.fail(f"no other worker stored a token while {worker_id} was stopped {pause_s} s")
     h.sleep(2 * cycle_s(h))
     fig = h.finish()
-    ambiguous = h.workers.log_count("cannot tell whether the fetched or the stored token was issued last")
-    older = h.workers.log_count("fetched token is older than the stored one")
+    ambiguous = h.workers.log_count("issue order unknown (a fetch outlived its lease)")
+    older = h.workers.log_count("the stored token was issued later")
     lost = h.workers.log_count("refresh lease lost during the upstream call")
     requested = bool(h.sampler.tracks[APP].refresh_requested)
     res.note(f"write outcomes logged: ambiguous {ambiguous}, older {older}; lease-lost warnings {lost}; "
@@ -543,7 +546,7 @@ def many_apps(lifetime):
         gapped = sum(1 for f in fig.per_app.values() if f.gaps)
         res.note(f"calls per app per token: mean {mean:.3f}, max {worst:.2f}; apps with an extra call: {over}; "
                  f"apps whose key went missing: {gapped}")
-        ambiguous = h.workers.log_count("cannot tell whether the fetched or the stored token was issued last")
+        ambiguous = h.workers.log_count("issue order unknown (a fetch outlived its lease)")
         lost = h.workers.log_count("refresh lease lost during the upstream call")
         late = h.workers.log_count("refresh.reason=expired")
         requested = h.workers.log_count("refresh.reason=requested")
@@ -568,6 +571,132 @@ def many_apps(lifetime):
                            "coordination from the time compression."))
     return scenario
 
+
+def restore_older(ctx):
+    """Right after a refresh, the previous token's key and meta come back (DUMP/RESTORE, as after a
+    failover that lost the write or an RDB restore), with the TTL they had. Workers remember the newer
+    token and write it back through the fence within refresh.check_interval (200 ms): the last-issued token
+    is back within check_interval + 1 s, and no reader gets 40001 once WeChat retires the older one after
+    its overlap. 20 s tokens, so the restored one would outlive that overlap by 2.5 s. No extra upstream
+    call: the write-back comes from memory. (The sampler sees the older token return and its generation go
+    back: that is the damage done, not counted against the workers.)"""
+    res = ctx.result
+    h = ctx.harness("restore-older", [APP], lifetime=20)
+    h.wait_first_tokens()
+    raw = redis.Redis(host="127.0.0.1", port=h.redis.port, socket_timeout=2)
+    key, meta = f"{h.prefix}:{{{APP}}}:access_token", f"{h.prefix}:{{{APP}}}:meta"
+    limit = 0.2 + 1.0
+    try:
+        older = h.sampler.latest(APP)
+        # Dumped as soon as it is stored: what a replica or a backup holds when the next refresh is lost.
+        dumped_key, dumped_meta = raw.dump(key), raw.dump(meta)
+        if raw.hget(meta, "token") != older.token.encode():
+            raise HarnessError("the token changed while it was being dumped")
+        since = h.sampler.token_count(APP)
+        newer = h.wait_new_token(APP, timeout=h.lifetime, since=since)
+        if newer is None:
+            raise HarnessError("no second scheduled refresh within a lifetime")
+        pttl = older.expires_at - int(time.time() * 1000)
+        calls_before = h.admin.token_calls(APP)
+        raw.restore(key, max(pttl, 1), dumped_key, replace=True)
+        raw.restore(meta, 0, dumped_meta, replace=True)
+        restored_at = time.time()
+        h.note(f"RESTORE of generation {older.generation} ({pttl / 1000:.1f} s left) over generation "
+               f"{newer.generation}, {restored_at - newer.seen:.2f} s after it was stored")
+        back = h.wait_for(lambda: raw.get(key) == newer.token.encode(), timeout=10, step=0.005)
+        back_s = time.time() - restored_at
+        generation = int(raw.hget(meta, "generation") or 0)
+        res.note(f"generation {newer.generation}'s token back {back_s:.3f} s after the restore "
+                 f"(limit {limit:.1f} s), meta generation {generation}")
+        if not back:
+            res.fail("the newer token was not written back within 10 s")
+        elif back_s > limit:
+            res.fail(f"the newer token came back {back_s:.2f} s after the restore (limit {limit:.1f} s)")
+        h.sleep(2 * cycle_s(h))
+        calls_after = h.admin.token_calls(APP) - calls_before
+    finally:
+        raw.close()
+    fig = h.finish()
+    overlap_end = restored_at + h.overlap
+    late = [r for r in fig.readers.rejections if r[0] > overlap_end]
+    res.note(f"reader 40001/42001 after the overlap: {len(late)}; in all: {len(fig.readers.rejections)}; "
+             f"upstream calls from the restore to the end: {calls_after}")
+    caused = []
+    scratch_res = Result(res.name, res.title)
+    judge(scratch_res, h, fig)
+    for reason in scratch_res.reasons:
+        if reason.startswith("generation went back") or reason.startswith("an older token came back"):
+            caused.append(reason)
+        else:
+            res.fail(reason)
+    res.figures, res.allowed_excess = scratch_res.figures, scratch_res.allowed_excess
+    if caused:
+        res.note("caused by the restore itself: " + "; ".join(caused))
+
+
+CLOCK_SHIM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "redis_clock_shim.c")
+
+
+def clock_back(ctx):
+    """The Redis server's clock steps back by 30 s (an LD_PRELOAD shim, redis_clock_shim.c, as an NTP step
+    or a failover to a skewed replica would), 1 s after a refresh. Every time in Redis is now 30 s late in
+    real time: the key would outlive its token, and a fresh token would look issued before the stored one
+    and be refused. The workers notice the step, move the stored times back with it once, and go on: no
+    reader ever gets an expired or retired token, and no extra upstream call (no fetch loop)."""
+    res = ctx.result
+    shim_dir = tempfile.mkdtemp(prefix="chaos-clock-")
+    shim, offset = os.path.join(shim_dir, "clock.so"), os.path.join(shim_dir, "offset_ms")
+    try:
+        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", shim, CLOCK_SHIM], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise HarnessError(f"cannot build {CLOCK_SHIM} (make chaos installs gcc): {error}")
+    with open(offset, "w") as stamp:
+        stamp.write("0\n")
+    env = dict(os.environ, LD_PRELOAD=shim, CHAOS_CLOCK_OFFSET_FILE=offset)
+    try:
+        h = ctx.harness("clock-back", [APP], redis_env=env)
+        h.wait_first_tokens()
+        token = h.wait_new_token(APP, timeout=h.lifetime)
+        if token is None:
+            raise HarnessError("no scheduled refresh within a lifetime")
+        h.sleep(1.0)
+        client = h.redis.client()
+        try:
+            before = client.time()
+            with open(offset + ".new", "w") as rewritten:
+                rewritten.write("-30000\n")
+            os.replace(offset + ".new", offset)
+            time.sleep(0.02)  # the shim re-reads the file every 5 ms
+            after = client.time()
+            stepped_at = time.time()
+            step = (before[0] + before[1] / 1e6) - (after[0] + after[1] / 1e6)
+            h.note(f"Redis TIME stepped back by {step:.2f} s, {stepped_at - token.seen:.2f} s after generation "
+                   f"{token.generation} was stored")
+            if step < 25:
+                raise HarnessError(f"stepping the Redis clock failed: TIME moved back by {step:.2f} s only")
+            calls_before = h.admin.token_calls(APP)
+            h.sleep(4 * cycle_s(h))
+            calls = h.admin.token_calls(APP) - calls_before
+        finally:
+            client.close()
+        fig = h.finish()
+        warned = h.workers.log_count("Redis clock stepped back")
+        shifted = h.workers.log_count("moved the stored token's times back with the Redis clock")
+        refused = h.workers.log_count("the fence refused this worker's token")
+        res.note(f"step of {step:.2f} s; {calls} upstream call(s) in the {4 * cycle_s(h):.0f} s after it; workers "
+                 f"that warned: {warned}; stored times moved by: {shifted} worker(s); refusal streaks logged: {refused}")
+        stored = [t for t in h.sampler.tracks[APP].tokens if t.seen > stepped_at]
+        res.note(f"tokens stored after the step: {len(stored)} (generations "
+                 f"{', '.join(str(t.generation) for t in stored)}) for {calls} upstream call(s)")
+        if not warned:
+            res.fail("no worker warned about the Redis clock stepping back")
+        if calls > len(stored) + 1:
+            res.fail(f"{calls} upstream calls after the step for {len(stored)} stored tokens (a fetch loop)")
+        # The harness dates tokens on the Redis clock: across the step, the first token after it looks 30 s
+        # early and the last one's due time 30 s late, so its per-token count may be off by one.
+        judge(res, h, fig, allowed_excess=1)
+    finally:
+        shutil.rmtree(shim_dir, ignore_errors=True)
 
 def _exists(client, key):
     try:
@@ -622,4 +751,6 @@ SCENARIOS = [
     Scenario("storm", "forced-refresh storm: 10,000 messages, same bad token, 1 s", storm, True),
     Scenario("1000-apps", "1,000 apps × 3 workers over 2 lifetimes (8 s tokens)", many_apps(8), False),
     Scenario("1000-apps-30s", "1,000 apps × 3 workers over 2 lifetimes (30 s tokens)", many_apps(30), False),
+    Scenario("restore-older", "an older token restored after a refresh (DUMP/RESTORE)", restore_older, False),
+    Scenario("clock-back", "the Redis clock stepped back by 30 s", clock_back, False),
 ]

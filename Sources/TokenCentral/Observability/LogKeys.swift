@@ -4,6 +4,7 @@ enum LogKey {
     static let worker = "worker.id"
     static let redisAddress = "redis.address"
     static let leaseKey = "lease.key"
+    static let leaseTTL = "lease.ttl"
     static let generation = "token.generation"
     static let expiresIn = "token.expires_in"
     static let errcode = "upstream.errcode"
@@ -12,4 +13,7 @@ enum LogKey {
     static let reason = "refresh.reason"
     static let retryIn = "refresh.retry_in"
     static let error = "error"
+    /// A jump of the Redis clock, in milliseconds, as bounds.
+    static let clockStep = "redis.clock_step_ms"
+    static let anomaly = "anomaly"
 }

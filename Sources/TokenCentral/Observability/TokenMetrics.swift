@@ -14,8 +14,10 @@ import Synchronization
 /// | tokencentral_forced_refresh_total | counter | app, outcome (refreshed, deduplicated, cooldown, refused; unknown_app and malformed with app="unknown") |
 /// | tokencentral_redis_errors_total | counter | operation (refresh, watchdog, http; subscribe: subscriptions lost and re-established) |
 /// | tokencentral_forced_refresh_latency_seconds | histogram | — (request received → new token written) |
+/// | tokencentral_redis_clock_steps_total | counter | direction (back, forward): jumps of the Redis clock this worker saw |
+/// | tokencentral_anomalies_total | counter | kind (stale_token, implausible_meta, lock_without_ttl, refused_write, lifetime_capped) |
 ///
-/// The two worker-wide metrics at the end go through swift-metrics into the swift-prometheus registry.
+/// The worker-wide metrics from `tokencentral_redis_errors_total` on go through swift-metrics into the swift-prometheus registry.
 /// The per-app ones are `AppMetrics` atomics that `MetricsExposition` renders: swift-prometheus 2.4
 /// copies a whole metric family to add one labelled series, so registering the 15 series of each of
 /// 10,000 apps is quadratic and took minutes of CPU at startup; atomics cost nothing to create.
@@ -28,6 +30,10 @@ public struct TokenMetrics: Sendable {
     /// Forced refresh requests that reached no app: rendered with `app="unknown"`.
     let forcedForUnknownApp = MetricCounter()
     let forcedMalformed = MetricCounter()
+    let clockStepsBack: Counter
+    let clockStepsForward: Counter
+    /// Counted once per occurrence, whichever app it concerns (see `Anomaly`).
+    let anomalies: [Anomaly: Counter]
 
     public init(factory: any MetricsFactory) {
         let redisErrors = "tokencentral_redis_errors_total"
@@ -36,7 +42,31 @@ public struct TokenMetrics: Sendable {
         redisErrorsInHTTP = Counter(label: redisErrors, dimensions: [("operation", "http")], factory: factory)
         subscriptionsLost = Counter(label: redisErrors, dimensions: [("operation", "subscribe")], factory: factory)
         forcedRefreshLatency = Timer(label: "tokencentral_forced_refresh_latency_seconds", factory: factory)
+        let clockSteps = "tokencentral_redis_clock_steps_total"
+        clockStepsBack = Counter(label: clockSteps, dimensions: [("direction", "back")], factory: factory)
+        clockStepsForward = Counter(label: clockSteps, dimensions: [("direction", "forward")], factory: factory)
+        anomalies = Dictionary(uniqueKeysWithValues: Anomaly.allCases.map { kind in
+            (kind, Counter(label: "tokencentral_anomalies_total", dimensions: [("kind", kind.rawValue)], factory: factory))
+        })
     }
+
+    func anomaly(_ kind: Anomaly) {
+        anomalies[kind]?.increment()
+    }
+}
+
+/// Something found wrong in Redis or in an upstream answer, and what the worker did about it.
+enum Anomaly: String, Sendable, CaseIterable {
+    /// Redis served an older token (or generation) than one this worker knows: written back through the fence.
+    case staleToken = "stale_token"
+    /// Meta fields no worker could have written (issued in the future, expiry or `retry_at` too far): clamped.
+    case implausibleMeta = "implausible_meta"
+    /// A lease key without a TTL, which would block the app forever: given the lease TTL.
+    case lockWithoutTTL = "lock_without_ttl"
+    /// The fence refused a fetched or written-back token (`older`, `ambiguous`, `expired`): this worker backs off.
+    case refusedWrite = "refused_write"
+    /// Upstream announced a lifetime above `TokenLifetime.maximum`: capped.
+    case lifetimeCapped = "lifetime_capped"
 }
 
 /// The metrics of one app, created once when its refresher starts. Gauges hold the values last

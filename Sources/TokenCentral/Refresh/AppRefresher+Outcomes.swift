@@ -28,14 +28,9 @@ extension AppRefresher {
         case .same(let generation, _):
             logger.debug("upstream returned the current token again; asking again later",
                          metadata: [LogKey.generation: "\(generation)"])
-        case .older(let stored):
-            logger.notice("fetched token is older than the stored one; discarded", metadata: [LogKey.generation: "\(stored)"])
-        case .ambiguous(let stored):
-            logger.warning(
-                "cannot tell whether the fetched or the stored token was issued last (a fetch outlived its lease); fetching once more",
-                metadata: [LogKey.generation: "\(stored)"])
-        case .expired:
-            logger.warning("fetched token had already expired when written; fetching again")
+        case .older, .ambiguous, .expired:
+            // Logged once per streak of refusals by `noteWriteOutcome`, which also backs off.
+            break
         }
     }
 

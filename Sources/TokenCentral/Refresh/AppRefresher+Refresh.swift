@@ -141,6 +141,7 @@ extension AppRefresher {
             metrics.observe(written, nowMillis: write.issued.upperBound)
         }
         record(outcome, of: write, loop: &loop)
+        noteWriteOutcome(outcome, fetched: write.fetched, loop: &loop)
     }
 
     /// Runs `body` while renewing the lease every third of its TTL; renewal stops the moment `body`

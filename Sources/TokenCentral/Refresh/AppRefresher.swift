@@ -6,8 +6,9 @@ import Synchronization
 /// Keeps one app's token valid in Redis, in one worker. Every worker runs one per app; the refresh
 /// lease makes exactly one of them call upstream per token lifetime.
 ///
-/// The loop: write a fetched token a Redis failure kept out → read meta and the Redis clock → re-seed
-/// Redis from memory if it lost a valid token → decide (pure `RefreshSchedule`) → either sleep until
+/// The loop: write a fetched token a Redis failure kept out → read meta and the Redis clock → follow a
+/// step of that clock and clamp implausible meta → write the remembered token back if Redis lost it or
+/// serves an older one (`AppRefresher+Reconcile.swift`) → decide (pure `RefreshSchedule`) → either sleep until
 /// due (woken early by `P:refreshed`, forced refreshes, resubscribes and the key watchdog) or take the
 /// lease and refresh (`AppRefresher+Refresh.swift`).
 final class AppRefresher: Sendable {
@@ -19,6 +20,9 @@ final class AppRefresher: Sendable {
     let forced = Mutex(PendingForcedRefresh())
     /// `LoopState.remembered`, readable outside the loop for the watchdog's gauges.
     private let latest = Mutex<TokenRecord?>(nil)
+
+    /// The token this worker would write back, as the loop last remembered it.
+    var remembered: TokenRecord? { latest.withLock { $0 } }
 
     init(app: AppConfiguration, context: RefreshContext) {
         self.app = app
@@ -53,7 +57,9 @@ final class AppRefresher: Sendable {
     }
 
     func run() async {
-        var loop = LoopState()
+        let policy = context.failurePolicy
+        var loop = LoopState(refusals: RefusedWrites(
+            backoff: Backoff(initial: policy.retryInitial, maximum: max(policy.retryMaximum, policy.retryInitial))))
         while !Task.isCancelled {
             do throws(RedisError) {
                 try await iterate(&loop)
@@ -87,20 +93,22 @@ final class AppRefresher: Sendable {
         /// A token fetched from upstream whose write to Redis failed. WeChat now takes it for the current
         /// one, so it is written before anything else, and never dropped for an older one from memory.
         var unwritten: FetchedWrite?
+        /// Backs off scheduled fetches after the fence refused this worker's token.
+        var refusals: RefusedWrites
+        /// The sum of Redis clock steps back this app has followed (see `RedisClockMonitor`).
+        var clockShiftApplied = ClockShift()
     }
 
     private func iterate(_ loop: inout LoopState) async throws(RedisError) {
         if let unwritten = loop.unwritten { try await write(unwritten, loop: &loop) }
         let snapshot = try await context.store.snapshot(app.appid)
+        if try await reconcileTimes(snapshot, loop: &loop) { return }
         let now = snapshot.time.redisNow()
         loop.highestGeneration = max(loop.highestGeneration, snapshot.status.record?.generation ?? 0)
         if let record = snapshot.status.record, record.isValid(atMillis: now) { remember(record, loop: &loop) }
         metrics.observe(snapshot.status.record, nowMillis: now)
 
-        if let remembered = loop.remembered, remembered.isValid(atMillis: now), !snapshot.tokenKeyExists {
-            try await reseed(remembered, now: now)
-            return
-        }
+        if try await writeBackIfStale(snapshot, nowMillis: now, loop: &loop) { return }
 
         var decision = context.schedule.decide(snapshot.status, appid: app.appid, nowMillis: now)
         var force: ForcedRefreshRequest?
@@ -114,25 +122,39 @@ final class AppRefresher: Sendable {
         case .wait(let until):
             await wakeup.wait(until: snapshot.time.localInstant(forRedisMillis: until))
         case .refresh(let reason):
-            try await refreshUnderLease(reason: reason, force: force, loop: &loop)
+            if force == nil, let until = loop.refusals.waitUntil(now: .now) {
+                // The fence refused this worker's last token: fetching again at once would be refused the same way.
+                await wakeup.wait(until: until)
+            } else {
+                try await refreshUnderLease(reason: reason, force: force, loop: &loop)
+            }
         }
     }
 
-    /// Keeps `record` as the token to re-seed Redis with, unless this worker already holds a later-issued one.
+    /// Keeps `record` as the token to re-seed Redis with, unless this worker already holds a later one.
+    ///
+    /// Later means a higher generation (the fence gives each token stored after another the next one, on
+    /// any clock), or the same generation and a later issue window. For the token already held it keeps
+    /// the earlier of each time: after a Redis clock step this worker followed, its copy is on the new
+    /// clock before meta is, and an old-clock copy would look issued later than every token fetched since.
     func remember(_ record: TokenRecord, loop: inout LoopState) {
-        guard record.issuedMin >= loop.remembered?.issuedMin ?? .min else { return }
-        loop.remembered = record
-        latest.withLock { $0 = record }
+        guard let known = loop.remembered else { return setRemembered(record, loop: &loop) }
+        if record.token == known.token {
+            var merged = record
+            merged.generation = max(record.generation, known.generation)
+            merged.expiresAt = min(record.expiresAt, known.expiresAt)
+            merged.issuedMin = min(record.issuedMin, known.issuedMin)
+            merged.issuedMax = min(record.issuedMax, known.issuedMax)
+            merged.fetchedAt = min(record.fetchedAt, known.fetchedAt)
+            if merged != known { setRemembered(merged, loop: &loop) }
+        } else if record.generation > known.generation || (record.generation == known.generation && record.issuedMin >= known.issuedMin) {
+            setRemembered(record, loop: &loop)
+        }
     }
 
-    /// Redis lost a token this worker still holds (FLUSHALL, restart without persistence): put it back
-    /// instead of calling upstream. The fenced write refuses it if a newer token got there first.
-    private func reseed(_ record: TokenRecord, now: Int64) async throws(RedisError) {
-        let outcome = try await context.store.write(
-            appid: app.appid, token: record.token, issued: record.issuedMin...record.issuedMax,
-            lifetimeMillis: record.lifetime, worker: record.worker, grant: record.grant ?? app.grant,
-            minimumGeneration: record.generation, reseed: true)
-        logger.notice("token missing from Redis; re-seeded from memory without calling upstream",
-                      metadata: [LogKey.generation: "\(record.generation)", "outcome": "\(outcome)"])
+    /// Replaces the remembered token, also where the watchdog reads it.
+    func setRemembered(_ record: TokenRecord?, loop: inout LoopState) {
+        loop.remembered = record
+        latest.withLock { $0 = record }
     }
 }

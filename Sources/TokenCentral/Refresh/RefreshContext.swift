@@ -18,4 +18,9 @@ struct RefreshContext: Sendable {
     var logger: Logger
     /// Backoff between attempts while Redis is unreachable.
     var redisBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
+    /// Every Redis clock reading of this worker goes through it, to notice the clock jumping.
+    var clock = RedisClockMonitor()
+
+    /// The plausibility limits for what apps read from Redis.
+    var stateCheck: StoredStateCheck { StoredStateCheck(failurePolicy: failurePolicy) }
 }

@@ -16,6 +16,7 @@ public final class TokenRefresher: Service, Sendable {
     private let appMetrics: [AppMetrics]
     private let store: TokenStore
     private let checkInterval: Duration
+    private let clock: RedisClockMonitor
     let metrics: TokenMetrics
     private let logger: Logger
     private let rejectedMessages = RateLimitedLog(interval: .seconds(10))
@@ -31,6 +32,7 @@ public final class TokenRefresher: Service, Sendable {
         self.appMetrics = refreshers.values.map(\.metrics).sorted { $0.appid < $1.appid }
         self.store = context.store
         self.checkInterval = checkInterval
+        self.clock = context.clock
         self.metrics = context.metrics
         self.logger = context.logger
     }
@@ -103,16 +105,25 @@ public final class TokenRefresher: Service, Sendable {
         }
     }
 
-    /// Every `checkInterval`: wake apps whose token key vanished (FLUSHALL, restart without persistence)
-    /// so they re-seed it from memory, and refresh the expiry gauges.
+    /// Every `checkInterval`: wake apps whose token key vanished (FLUSHALL, restart without persistence) or
+    /// holds an older token than the one they know (failover, restore), so they write theirs back; free
+    /// lease keys left without a TTL; wake every app when the Redis clock stepped back, so each moves its
+    /// times with it; and refresh the expiry gauges.
     private func watchTokenKeys() async {
         let appids = appIDs
+        var steppedBack = clock.steppedBack
         while !Task.isCancelled {
             do { try await Task.sleep(for: checkInterval) } catch { return }
             do {
-                let now = try await store.time().redisNow()
+                let sample = try await store.time()
+                clock.observe(sample, metrics: metrics, logger: logger)
+                if clock.steppedBack != steppedBack {
+                    steppedBack = clock.steppedBack
+                    for refresher in refreshers.values { refresher.wake() }
+                }
+                let now = sample.redisNow()
                 for refresher in refreshers.values { refresher.observe(nowMillis: now) }
-                for appid in try await store.appsMissingTokenKey(appids) { refreshers[appid]?.wake() }
+                for check in try await store.recheck(appids) { try await refreshers[check.appid]?.recheck(check, nowMillis: now) }
             } catch {
                 metrics.redisErrorsInWatchdog.increment()
             }

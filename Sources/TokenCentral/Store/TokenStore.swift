@@ -13,20 +13,23 @@ public struct TokenStore: Sendable {
     /// What Redis knows about an app, read in one round trip together with the Redis clock.
     public struct Snapshot: Sendable, Hashable {
         public var status: AppStatus
-        /// False when `P:{APPID}:access_token` is gone while meta may remain (expired, flushed).
-        public var tokenKeyExists: Bool
+        /// What readers get from `P:{APPID}:access_token`; nil when it is gone while meta may remain
+        /// (expired, flushed).
+        public var keyToken: String?
         public var time: RedisTimeSample
     }
 
     public func snapshot(_ appid: String) async throws(RedisError) -> Snapshot {
         let (replies, sentAt, receivedAt) = try await redis.timedPipeline([
             RedisCommand("TIME"),
+            RedisCommand("GET", keys.accessToken(appid)),
             RedisCommand("HGETALL", keys.meta(appid)),
-            RedisCommand("EXISTS", keys.accessToken(appid)),
         ])
+        // The key before meta: a write landing in between then shows a newer meta than key, which the
+        // write-back of the remembered token (the same one) repairs harmlessly, never the reverse.
         return Snapshot(
-            status: AppStatus(fields: replies[1].hashFields ?? [:]),
-            tokenKeyExists: replies[2].integer == 1,
+            status: AppStatus(fields: replies[2].hashFields ?? [:]),
+            keyToken: replies[1].string,
             time: RedisTimeSample(redisMillis: try Self.millis(replies[0], redis: redis), sentAt: sentAt, receivedAt: receivedAt)
         )
     }
@@ -118,12 +121,6 @@ public struct TokenStore: Sendable {
 
     public func release(_ lease: RefreshLease) async throws(RedisError) {
         _ = try await redis.evaluate(Self.releaseScript, keys: [lease.key], arguments: [lease.value])
-    }
-
-    /// The apps among `appids` whose token key is missing, in one pipelined round trip.
-    public func appsMissingTokenKey(_ appids: [String]) async throws(RedisError) -> [String] {
-        let replies = try await redis.pipeline(appids.map { RedisCommand("EXISTS", keys.accessToken($0)) })
-        return zip(appids, replies).compactMap { appid, reply in reply.integer == 0 ? appid : nil }
     }
 
     static func millis(_ reply: RedisReply, redis: RedisClient) throws(RedisError) -> Int64 {

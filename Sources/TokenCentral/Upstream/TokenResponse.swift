@@ -31,6 +31,7 @@ enum TokenResponse {
         guard let token = decoded.accessToken, !token.isEmpty, let expiresIn = decoded.expiresIn, expiresIn > 0 else {
             return transient("response without access_token/expires_in")
         }
-        return .success(FetchedToken(token: token, expiresIn: .seconds(expiresIn)))
+        let (lifetime, wasCapped) = TokenLifetime.capped(expiresInSeconds: expiresIn)
+        return .success(FetchedToken(token: token, expiresIn: lifetime, announcedExpiresIn: wasCapped ? .seconds(expiresIn) : nil))
     }
 }
