@@ -15,13 +15,29 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Redis to read instead of --config, e.g. redis://127.0.0.1:6379/0.", valueName: "url"))
     var redisURL: String?
 
-    @Option(help: ArgumentHelp("Key prefix with --redis-url. (default: wechat)", valueName: "prefix"))
+    @Option(help: ArgumentHelp("Key prefix with --redis-url or --sentinel. (default: wechat)", valueName: "prefix"))
     var prefix: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "A sentinel to ask for the primary instead of --config, host:port (repeat for each sentinel); needs --sentinel-master. --redis-url then gives only the data nodes' credentials and database. A sentinel password goes in TOKENCTL_SENTINEL_PASSWORD.",
+            valueName: "host:port"))
+    var sentinel: [String] = []
+
+    @Option(help: ArgumentHelp("The master's name in the sentinels' configuration, with --sentinel.", valueName: "name"))
+    var sentinelMaster: String?
+
+    @Option(help: ArgumentHelp("ACL user on the sentinels, with TOKENCTL_SENTINEL_PASSWORD.", valueName: "user"))
+    var sentinelUsername: String?
 
     func validate() throws {
         if config != nil, redisURL != nil { throw ValidationError("give either --config or --redis-url, not both") }
-        if redisURL == nil, prefix != nil {
-            throw ValidationError("--prefix goes with --redis-url; with --config the prefix is redis.key_prefix")
+        if config != nil, !sentinel.isEmpty {
+            throw ValidationError("give either --config or --sentinel, not both; with --config the sentinels are redis.sentinel")
+        }
+        if sentinel.isEmpty != (sentinelMaster == nil) { throw ValidationError("--sentinel and --sentinel-master go together") }
+        if redisURL == nil, sentinel.isEmpty, prefix != nil {
+            throw ValidationError("--prefix goes with --redis-url or --sentinel; with --config the prefix is redis.key_prefix")
         }
         if let prefix, prefix.isEmpty { throw ValidationError("--prefix must not be empty") }
     }
@@ -30,6 +46,13 @@ struct ConnectionOptions: ParsableArguments {
     /// The environment is read here and nowhere else.
     func deployment() throws -> Deployment {
         let clientConfiguration = RedisClientConfiguration(poolSize: 1)
+        if let sentinelMaster {
+            let password = ProcessInfo.processInfo.environment["TOKENCTL_SENTINEL_PASSWORD"].flatMap { $0.isEmpty ? nil : Secret($0) }
+            let redis = TokendConfiguration.Redis(
+                url: redisURL ?? "redis://\(sentinelMaster)/0",
+                sentinel: .init(master: sentinelMaster, addresses: sentinel, username: sentinelUsername, password: password))
+            return Deployment(redis: try redis.makeClient(clientConfiguration), keys: TokenKeys(prefix: prefix ?? "wechat"), configuredApps: nil)
+        }
         if let redisURL {
             return Deployment(
                 redis: try RedisClient(url: redisURL, configuration: clientConfiguration),
@@ -43,7 +66,7 @@ struct ConnectionOptions: ParsableArguments {
             resolvingSecrets: false
         )
         return Deployment(
-            redis: try RedisClient(url: configuration.redis.url, configuration: clientConfiguration),
+            redis: try configuration.redis.makeClient(clientConfiguration),
             keys: TokenKeys(prefix: configuration.redis.keyPrefix),
             configuredApps: configuration.apps
         )

@@ -16,6 +16,7 @@ import redis
 
 from .harness import Harness
 from .procs import HarnessError
+from .sentinel import sentinel_failover
 
 APP = "wxchaos00000000001"
 
@@ -622,4 +623,6 @@ SCENARIOS = [
     Scenario("storm", "forced-refresh storm: 10,000 messages, same bad token, 1 s", storm, True),
     Scenario("1000-apps", "1,000 apps × 3 workers over 2 lifetimes (8 s tokens)", many_apps(8), False),
     Scenario("1000-apps-30s", "1,000 apps × 3 workers over 2 lifetimes (30 s tokens)", many_apps(30), False),
+    Scenario("sentinel", "Redis primary kill -9 under Sentinel, twice (steady, refresh in flight)",
+             sentinel_failover, False),
 ]

@@ -8,9 +8,23 @@ struct ConfigurationFile: Decodable {
         var keyPrefix: String?
         var poolSize: Int?
         var commandTimeout: DurationValue?
+        var sentinel: Sentinel?
 
         enum CodingKeys: String, CodingKey {
             case url, keyPrefix = "key_prefix", poolSize = "pool_size", commandTimeout = "command_timeout"
+            case sentinel
+        }
+    }
+
+    struct Sentinel: Decodable {
+        var master: String?
+        var addresses: [String]?
+        var username: String?
+        var passwordEnv: String?
+        var passwordFile: String?
+
+        enum CodingKeys: String, CodingKey {
+            case master, addresses, username, passwordEnv = "password_env", passwordFile = "password_file"
         }
     }
 
@@ -82,7 +96,8 @@ struct ConfigurationFile: Decodable {
     /// Keys each section accepts, in the file's spelling.
     static let allowedKeys: [String: Set<String>] = [
         "": ["redis", "upstream", "worker", "refresh", "http", "apps"],
-        "redis": ["url", "key_prefix", "pool_size", "command_timeout"],
+        "redis": ["url", "key_prefix", "pool_size", "command_timeout", "sentinel"],
+        "redis.sentinel": ["master", "addresses", "username", "password_env", "password_file"],
         "upstream": ["wechat_base_url", "wecom_base_url", "timeout", "max_concurrent_calls"],
         "worker": ["id"],
         "refresh": [

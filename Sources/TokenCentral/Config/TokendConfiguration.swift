@@ -7,6 +7,9 @@ public struct TokendConfiguration: Sendable {
         public var keyPrefix: String = "wechat"
         public var poolSize: Int = 8
         public var commandTimeout: Duration = .seconds(2)
+        /// `redis.sentinel`: when set, the primary is found through these sentinels; `url` then gives only
+        /// the data nodes' credentials and database.
+        public var sentinel: Sentinel?
     }
 
     public struct Upstream: Sendable {
