@@ -17,7 +17,7 @@ release: deps
 ## Builds, then runs every test against a private redis-server (never the one on 6379): the Swift
 ## tests, the Python and shell examples against live workers, and the short fault-injection suite.
 test: deps compose-check
-	@scripts/ensure-deps.sh python3-redis curl
+	@scripts/ensure-deps.sh python3-redis curl redis-sentinel
 	swift build --build-tests
 	scripts/with-redis.sh swift test --skip-build
 	scripts/with-redis.sh scripts/examples-test.sh
@@ -30,7 +30,7 @@ bench: release
 
 ## The full fault-injection and load suite on release binaries; writes docs/RESULTS.md from the run.
 chaos: release
-	@scripts/ensure-deps.sh python3-redis
+	@scripts/ensure-deps.sh python3-redis redis-sentinel
 	/usr/bin/python3 scripts/chaos.py --bin-dir .build/release --results docs/RESULTS.md
 
 ## Three workers, a private Redis and a fake WeChat with 30 s tokens; Ctrl-C (or DEMO_SECONDS=N) stops it.
