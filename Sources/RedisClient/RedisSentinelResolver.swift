@@ -107,7 +107,7 @@ final class RedisSentinelResolver: Sendable {
             .connectionFailed,
             "no sentinel named a primary for master '\(configuration.masterName)' ("
                 + failures.joined(separator: "; ")
-                + "); check redis.sentinel (master name, addresses, credentials)",
+                + "); check the master name, the sentinel addresses and their credentials",
             endpoint: configuration.dataNode.description)
     }
 

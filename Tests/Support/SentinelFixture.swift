@@ -68,7 +68,7 @@ public final class SentinelFixture: @unchecked Sendable {
         }
         for (index, port) in sentinelPorts.enumerated() {
             do {
-                try await waitUntil("sentinel on port \(port) knows the replica and 2 other sentinels", timeout: .seconds(20), every: .milliseconds(100)) {
+                try await waitUntil("sentinel on port \(port) knows the replica and 2 other sentinels", timeout: .seconds(30), every: .milliseconds(100)) {
                     let fields = await self.masterState(sentinelPort: port)
                     return fields["num-slaves"] == "1" && fields["num-other-sentinels"] == "2"
                 }
