@@ -8,7 +8,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(
         name: .shortAndLong,
         help: ArgumentHelp(
-            "tokend configuration file: Redis URL, key prefix and apps; secrets are not read. TOKEND_* variables apply as for tokend. (default: tokend.yaml, unless --redis-url is given)",
+            "tokend configuration file: Redis URL, key prefix and apps; secrets are not read. TOKEND_* variables apply as for tokend. (default: tokend.yaml, unless --redis-url or --sentinel is given)",
             valueName: "file"))
     var config: String?
 
