@@ -111,8 +111,8 @@ public final class SentinelFixture: @unchecked Sendable {
     }
 
     /// Asks a sentinel to fail over at once (`SENTINEL FAILOVER`), as an operator would.
-    public func requestFailover(through sentinel: Int = 0) async throws {
-        try await redis(sentinelPorts[sentinel]).send("SENTINEL", "FAILOVER", Self.masterName)
+    public func requestFailover() async throws {
+        try await redis(sentinelPorts[0]).send("SENTINEL", "FAILOVER", Self.masterName)
     }
 
     /// Waits until the sentinels name a primary other than `oldPort` and that node says it is master.
@@ -125,11 +125,6 @@ public final class SentinelFixture: @unchecked Sendable {
             return await self.info(port: port).contains("role:master")
         }
         return newPort
-    }
-
-    /// Starts a killed node again, empty, on its port; the sentinels make it a replica of the new primary.
-    public func restartNode(port: Int) async throws {
-        try await startNode(port: port, replicaOf: nil)
     }
 
     private func startNode(port: Int, replicaOf primary: Int?) async throws {

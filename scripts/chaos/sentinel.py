@@ -67,10 +67,6 @@ class ReplicatedRedis:
         node = self.node_at(self.primary_port())
         return node.proc if node else None
 
-    @property
-    def port(self):
-        return self.primary_port()
-
     # Lifecycle
 
     def start(self):
