@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Runs the other-language examples for real: wechat-mock and two tokend workers (debug binaries) on the
 # Redis at $REDIS_URL (run through scripts/with-redis.sh), then each example reads tokens, and, after
-# the mock forgets every token (so WeChat answers 40001), must report the bad token and recover; then
-# both again, finding that Redis through a redis-sentinel.
+# the mock forgets every token (so WeChat answers 40001), must report the bad token and recover.
 # Stops everything it started, by PID.
 set -euo pipefail
 : "${REDIS_URL:?run through scripts/with-redis.sh}"

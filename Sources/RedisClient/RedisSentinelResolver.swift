@@ -71,6 +71,9 @@ final class RedisSentinelResolver: Sendable {
                 endpoint: primary, connectTimeout: client.connectTimeout, commandTimeout: client.commandTimeout,
                 replySpin: replySpin)
             let role = try connection.roundTrip([RedisCommand("ROLE")])[0]
+            // A user not allowed ROLE (least-privilege ACL without +role) takes the sentinels' word; a write
+            // that still reaches a demoted node is refused with READONLY, which asks them again.
+            if case .error(let message) = role, message.hasPrefix("NOPERM") { return connection }
             guard role.array?.first?.string == "master" else {
                 let said = role.array?.first?.string ?? "\(role)"
                 throw RedisError(
@@ -184,7 +187,8 @@ final class RedisSentinelResolver: Sendable {
                     commandTimeout: client.commandTimeout)
             },
             isCurrent: { _ in true },
-            lost: { _ in }
+            lost: { _ in },
+            epoch: { 0 }
         )
     }
 

@@ -69,11 +69,14 @@ extension RedisClient {
 }
 
 /// How a subscription reaches its server: how to connect, whether a live connection still goes to the
-/// right node (the primary may have moved), and what to do when one breaks.
+/// right node (the primary may have moved), what to do when one breaks, and a number that changes when
+/// the node to connect to does (`RedisTarget.epoch`): a new primary is tried without waiting out the
+/// backoff meant for the old one.
 struct SubscriptionRoute: Sendable {
     var connect: @Sendable () throws(RedisError) -> RedisConnection
     var isCurrent: @Sendable (RedisConnection) -> Bool
     var lost: @Sendable (RedisConnection) -> Void
+    var epoch: @Sendable () -> Int
 }
 
 /// The blocking receive loop behind a `RedisSubscription` (and the sentinel watch); runs on its own thread.
@@ -155,7 +158,7 @@ final class SubscriptionLoop: Sendable {
                 }
             } catch {
                 connection = nil
-                sleepUnlessStopped(backoff.delay(attempt: failures))
+                sleepUnlessStopped(backoff.delay(attempt: failures), orMovedFrom: route.epoch())
                 failures += 1
             }
         }
@@ -167,9 +170,9 @@ final class SubscriptionLoop: Sendable {
         finished()
     }
 
-    private func sleepUnlessStopped(_ duration: Duration) {
+    private func sleepUnlessStopped(_ duration: Duration, orMovedFrom epoch: Int) {
         let deadline = ContinuousClock.now + duration
-        while !isStopped, ContinuousClock.now < deadline {
+        while !isStopped, ContinuousClock.now < deadline, route.epoch() == epoch {
             usleep(UInt32(Self.pollMilliseconds) * 1000)
         }
     }

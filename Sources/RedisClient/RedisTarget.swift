@@ -60,7 +60,8 @@ enum RedisTarget: Sendable {
         SubscriptionRoute(
             connect: { () throws(RedisError) -> RedisConnection in try connect(configuration, replySpin: .zero) },
             isCurrent: { connection in isCurrent(connection) },
-            lost: { connection in lost(connection) }
+            lost: { connection in lost(connection) },
+            epoch: { epoch }
         )
     }
 }

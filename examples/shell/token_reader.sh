@@ -29,7 +29,7 @@ rcli_once() { redis-cli -u "$redis_url" --no-auth-warning "$@"; }
 # With Sentinel: points redis_url at the node the first answering sentinel names primary, if ROLE agrees.
 node_url=$redis_url
 resolve_primary() {
-    local sentinel addr host port
+    local sentinel addr host port role
     for sentinel in ${REDIS_SENTINELS//,/ }; do
         addr=$(REDISCLI_AUTH=${REDIS_SENTINEL_PASSWORD:-} redis-cli -h "${sentinel%:*}" -p "${sentinel##*:}" \
             --no-auth-warning SENTINEL get-master-addr-by-name "$REDIS_SENTINEL_MASTER" 2>/dev/null) || continue
@@ -37,7 +37,9 @@ resolve_primary() {
         [ -n "$port" ] || continue
         # redis://[credentials@]host:port/db -> the same with the primary's host:port
         redis_url=$(sed -E "s#^(redis://([^@/]*@)?)[^/]*#\1$host:$port#" <<<"$node_url")
-        [ "$(rcli_once ROLE 2>/dev/null | head -n 1)" = master ] && return 0
+        role=$(rcli_once ROLE 2>/dev/null | head -n 1)
+        # A user without +role (least-privilege ACL) takes the sentinel's word.
+        { [ "$role" = master ] || [[ "$role" == NOPERM* ]]; } && return 0
     done
     log "no sentinel of ${REDIS_SENTINELS} named a primary for ${REDIS_SENTINEL_MASTER}"
     return 1
