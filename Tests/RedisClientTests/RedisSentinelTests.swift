@@ -31,6 +31,21 @@ import Testing
         }
     }
 
+    @Test func sentinelsWithAPasswordAreAskedWithIt() async throws {
+        try await withSentinelFixture(sentinelPassword: "sentinel-secret") { fixture in
+            let client = RedisClient(sentinel: fixture.configuration, configuration: Self.quick)
+            try await client.set("k", "v")
+            #expect(client.endpoint.address == .tcp(host: "127.0.0.1", port: fixture.nodePorts[0]))
+
+            var withoutPassword = fixture.configuration
+            withoutPassword.sentinels = withoutPassword.sentinels.map { RedisEndpoint(address: $0.address) }
+            let refused = RedisClient(sentinel: withoutPassword, configuration: Self.quick)
+            let error = await #expect(throws: RedisError.self) { try await refused.ping() }
+            #expect(error?.message.contains("NOAUTH") == true)
+            #expect(error?.message.contains("sentinel-secret") == false)
+        }
+    }
+
     @Test func anUnknownMasterNameIsAClearError() async throws {
         try await withSentinelFixture { fixture in
             var configuration = fixture.configuration

@@ -14,10 +14,13 @@ public final class SentinelFixture: @unchecked Sendable {
     /// The two data nodes' ports; the first starts as primary.
     public let nodePorts: [Int]
     public let sentinelPorts: [Int]
+    /// The sentinels' `requirepass`, if any: clients must authenticate to ask them.
+    public let sentinelPassword: String?
     private var nodes: [Int: ChildProcess] = [:]
     private var sentinels: [ChildProcess] = []
 
-    public init() throws {
+    public init(sentinelPassword: String? = nil) throws {
+        self.sentinelPassword = sentinelPassword
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tc-sentinel-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var ports: Set<Int> = []
@@ -38,7 +41,7 @@ public final class SentinelFixture: @unchecked Sendable {
     public var configuration: RedisSentinelConfiguration {
         RedisSentinelConfiguration(
             masterName: Self.masterName,
-            sentinels: sentinelPorts.map { RedisEndpoint(address: .tcp(host: "127.0.0.1", port: $0)) })
+            sentinels: sentinelPorts.map { RedisEndpoint(address: .tcp(host: "127.0.0.1", port: $0), password: sentinelPassword) })
     }
 
     /// Starts the primary and the replica, waits for replication, then starts the sentinels and waits
@@ -59,6 +62,7 @@ public final class SentinelFixture: @unchecked Sendable {
                 sentinel down-after-milliseconds \(Self.masterName) 1000
                 sentinel failover-timeout \(Self.masterName) 4000
                 sentinel parallel-syncs \(Self.masterName) 1
+                \(sentinelPassword.map { "requirepass \($0)" } ?? "")
 
                 """
             try text.write(to: file, atomically: true, encoding: .utf8)
@@ -166,15 +170,16 @@ public final class SentinelFixture: @unchecked Sendable {
 
     private func redis(_ port: Int) -> RedisClient {
         RedisClient(
-            endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port)),
+            endpoint: RedisEndpoint(
+                address: .tcp(host: "127.0.0.1", port: port), password: sentinelPorts.contains(port) ? sentinelPassword : nil),
             configuration: .init(poolSize: 1, connectTimeout: .milliseconds(500), commandTimeout: .seconds(1),
                                  reconnectBackoff: .init(initial: .milliseconds(10), maximum: .milliseconds(10))))
     }
 }
 
 /// Runs `body` with a started `SentinelFixture`, stopping its processes whatever happens.
-public func withSentinelFixture(_ body: (SentinelFixture) async throws -> Void) async throws {
-    let fixture = try SentinelFixture()
+public func withSentinelFixture(sentinelPassword: String? = nil, _ body: (SentinelFixture) async throws -> Void) async throws {
+    let fixture = try SentinelFixture(sentinelPassword: sentinelPassword)
     do {
         try await fixture.start()
         try await body(fixture)
