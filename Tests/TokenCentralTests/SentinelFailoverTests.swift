@@ -54,11 +54,12 @@ import WeChatMock
                 let callsBefore = mock.stats(appid: appid).tokenCalls
                 let old = try await fixture.killPrimary()
                 try await fixture.waitForFailover(from: old)
-                // Readers get a valid token from the new primary; the workers write there again (their next
-                // scheduled refresh, within one 8 s lifetime).
+                // A reader reports the token as rejected through the new primary until a worker, subscribed
+                // there now, replaces it (a report published before the workers moved reaches nobody).
                 var after = ""
-                try await waitUntil("a new token is stored on the new primary", timeout: .seconds(20)) {
+                try await waitUntil("a new token is stored on the new primary", timeout: .seconds(20), every: .milliseconds(100)) {
                     after = (try? await reader.accessToken(for: appid)) ?? ""
+                    if after == before { try? await reader.reportInvalid(appid: appid, token: before) }
                     return !after.isEmpty && after != before
                 }
                 #expect(mock.validate(token: after) == .ok)
