@@ -18,7 +18,7 @@ release: deps
 ## tests, the Python and shell examples against live workers (also as the least-privilege Redis users of
 ## deploy/redis-acl-users.txt), and the short fault-injection suite.
 test: deps compose-check
-	@scripts/ensure-deps.sh python3-redis curl gcc libc6-dev
+	@scripts/ensure-deps.sh python3-redis curl gcc libc6-dev redis-sentinel
 	swift build --build-tests
 	scripts/with-redis.sh swift test --skip-build
 	scripts/with-redis.sh scripts/examples-test.sh
@@ -32,7 +32,7 @@ bench: release
 
 ## The full fault-injection and load suite on release binaries; writes docs/RESULTS.md from the run.
 chaos: release
-	@scripts/ensure-deps.sh python3-redis gcc libc6-dev
+	@scripts/ensure-deps.sh python3-redis gcc libc6-dev redis-sentinel
 	/usr/bin/python3 scripts/chaos.py --bin-dir .build/release --results docs/RESULTS.md
 
 ## Three workers, a private Redis and a fake WeChat with 30 s tokens; Ctrl-C (or DEMO_SECONDS=N) stops it.

@@ -10,13 +10,14 @@ Only processes this script started are ever signalled, by PID; they are stopped 
 Ctrl-C or SIGTERM (and die with the script even on kill -9, via setpriv --pdeathsig when available).
 
 Usage:
-  python3 scripts/chaos.py                      # everything (~6 min), writes docs/RESULTS.md
+  python3 scripts/chaos.py                      # everything (~7 min), writes docs/RESULTS.md
   python3 scripts/chaos.py --short              # steady, kill, pause, flush, storm (~1.5 min), writes nothing
   python3 scripts/chaos.py --only kill,pause    # a selection
   python3 scripts/chaos.py --bin-dir .build/debug --results /tmp/RESULTS.md
 
-Needs redis-server and redis-py (Debian python3-redis: scripts/ensure-deps.sh python3-redis) and the
-tokend and wechat-mock binaries (swift build -c release --product tokend; ... --product wechat-mock).
+Needs redis-server, redis-sentinel (the sentinel scenario) and redis-py (Debian python3-redis:
+scripts/ensure-deps.sh python3-redis redis-sentinel) and the tokend and wechat-mock binaries
+(swift build -c release --product tokend; ... --product wechat-mock).
 Prints `N passed, N failed` last and exits 1 if any scenario failed (2 on a usage or setup error).
 """
 

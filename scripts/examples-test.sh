@@ -56,5 +56,22 @@ for example in "/usr/bin/python3 examples/python/token_reader.py" "bash examples
     curl -fsS -X POST "$mock_url/mock/reset" >/dev/null
     ITERATIONS=3 run_example 1 $example || status=1
 done
+
+# The same through Redis Sentinel: one redis-sentinel watching this Redis (quorum 1; with no replica it
+# never fails over: tests/chaos cover failovers), and the examples find the primary by asking it.
+sentinel_port=$(scripts/free-port.sh)
+printf 'port %s\nbind 127.0.0.1\ndir %s\nsentinel monitor examples 127.0.0.1 %s 1\n' \
+    "$sentinel_port" "$workdir" "$REDIS_PORT" >"$workdir/sentinel.conf"
+redis-sentinel "$workdir/sentinel.conf" >"$workdir/sentinel.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+    redis-cli -p "$sentinel_port" SENTINEL get-master-addr-by-name examples 2>/dev/null | grep -q . && break
+    sleep 0.05
+done
+for example in "/usr/bin/python3 examples/python/token_reader.py" "bash examples/shell/token_reader.sh"; do
+    REDIS_SENTINELS=127.0.0.1:$sentinel_port REDIS_SENTINEL_MASTER=examples ITERATIONS=3 run_example 0 $example || status=1
+    curl -fsS -X POST "$mock_url/mock/reset" >/dev/null
+    REDIS_SENTINELS=127.0.0.1:$sentinel_port REDIS_SENTINEL_MASTER=examples ITERATIONS=2 run_example 1 $example || status=1
+done
 [ $status -eq 0 ] || { echo "--- tokend log"; cat "$workdir/tokend.log"; } >&2
 exit $status

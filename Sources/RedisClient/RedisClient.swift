@@ -5,22 +5,36 @@ import Synchronization
 /// Safe to share between any number of tasks. Commands wait for a free connection; a connection that
 /// broke is replaced on next use, with exponential backoff between failed connection attempts so a
 /// Redis that is down is not hammered (commands fail fast with `.connectionFailed` during the backoff).
+/// Through Sentinel (`init(sentinel:)`) connections go to the primary the sentinels name, and follow it.
 public final class RedisClient: Sendable {
-    public let endpoint: RedisEndpoint
+    /// The server commands go to: through Sentinel, the primary last named.
+    public var endpoint: RedisEndpoint { target.endpoint }
     public let configuration: RedisClientConfiguration
+    let target: RedisTarget
     private let workers: [BlockingWorker<RedisConnection?>]
     private let pool: Mutex<ConnectionPoolState>
     private let reconnect: Mutex<ReconnectState>
     let scriptHashes = Mutex<[String: String]>([:])
 
-    public init(endpoint: RedisEndpoint, configuration: RedisClientConfiguration = .init()) {
-        self.endpoint = endpoint
+    public convenience init(endpoint: RedisEndpoint, configuration: RedisClientConfiguration = .init()) {
+        self.init(target: .fixed(endpoint), configuration: configuration)
+    }
+
+    /// A client of the primary that the sentinels name for `sentinel.masterName`; it asks them again
+    /// when that primary fails, and listens for their `+switch-master` announcements.
+    public convenience init(sentinel: RedisSentinelConfiguration, configuration: RedisClientConfiguration = .init()) {
+        self.init(target: .sentinel(RedisSentinelResolver(configuration: sentinel, client: configuration)), configuration: configuration)
+    }
+
+    init(target: RedisTarget, configuration: RedisClientConfiguration) {
+        self.target = target
         self.configuration = configuration
         self.workers = (0..<configuration.poolSize).map { index in
             BlockingWorker(name: "redis-\(index)", confined: nil)
         }
         self.pool = Mutex(ConnectionPoolState(size: configuration.poolSize))
         self.reconnect = Mutex(ReconnectState())
+        if case .sentinel(let resolver) = target { resolver.startWatching() }
     }
 
     public convenience init(url: String, configuration: RedisClientConfiguration = .init()) throws(RedisError) {
@@ -28,14 +42,15 @@ public final class RedisClient: Sendable {
     }
 
     deinit {
+        if case .sentinel(let resolver) = target { resolver.stopWatching() }
         for worker in workers { worker.shutdown { connection in connection = nil } }
     }
 
     /// Sends one command; an error reply is thrown as a `RedisError` with code `.server`.
     @discardableResult
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
-        let reply = try await withConnection { connection throws(RedisError) in
-            try connection.roundTrip([command])[0]
+        let reply = try await withConnection { [target] connection throws(RedisError) in
+            try target.checked(connection.roundTrip([command]), from: connection)[0]
         }
         if case .error(let message) = reply {
             throw RedisError(.server, message, endpoint: endpoint.description)
@@ -53,7 +68,9 @@ public final class RedisClient: Sendable {
     /// Error replies stay in the result as `.error` values, in command order.
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
         if commands.isEmpty { return [] }
-        return try await withConnection { connection throws(RedisError) in try connection.roundTrip(commands) }
+        return try await withConnection { [target] connection throws(RedisError) in
+            try target.checked(connection.roundTrip(commands), from: connection)
+        }
     }
 
     /// Like `pipeline`, plus the local instants just before the commands were written and just after the
@@ -62,20 +79,25 @@ public final class RedisClient: Sendable {
     public func timedPipeline(_ commands: [RedisCommand]) async throws(RedisError)
         -> (replies: [RedisReply], sentAt: ContinuousClock.Instant, receivedAt: ContinuousClock.Instant)
     {
-        try await withConnection { connection throws(RedisError) in
+        try await withConnection { [target] connection throws(RedisError) in
             let sentAt = ContinuousClock.now
-            let replies = try connection.roundTrip(commands)
+            let replies = try target.checked(connection.roundTrip(commands), from: connection)
             return (replies, sentAt, ContinuousClock.now)
         }
     }
 
-    /// Runs `body` with exclusive use of one healthy connection, on that connection's thread.
+    /// Runs `body` with exclusive use of one healthy connection, on that connection's thread. A `READONLY`
+    /// from a demoted primary runs `body` once more, on a connection to the primary named now.
     func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result
     ) async throws(RedisError) -> Result {
         let index = await acquire()
         defer { release(index) }
-        return try await execute(on: index, body)
+        do {
+            return try await execute(on: index, body)
+        } catch where error.isReadOnlyRedirect {
+            return try await execute(on: index, body)
+        }
     }
 
     /// Runs `body` on connection `index`'s thread, (re)connecting first if needed. The caller owns `index`.
@@ -83,7 +105,16 @@ public final class RedisClient: Sendable {
         on index: Int, _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result
     ) async throws(RedisError) -> Result {
         try await workers[index].run { [self] connection throws(RedisError) in
-            if let existing = connection, !existing.isReusable { connection = nil }
+            if let existing = connection {
+                if !existing.isReusable {
+                    // Closed by the server: through Sentinel maybe a demotion (Sentinel disconnects the clients
+                    // of a primary it turns into a replica), so the next connection asks again.
+                    target.lost(existing)
+                    connection = nil
+                } else if !target.isCurrent(existing) {
+                    connection = nil
+                }
+            }
             let live: RedisConnection
             if let existing = connection {
                 live = existing
@@ -94,7 +125,10 @@ public final class RedisClient: Sendable {
             do throws(RedisError) {
                 return try body(live)
             } catch {
-                if error.isConnectionError { connection = nil }
+                if error.isConnectionError {
+                    target.lost(live)
+                    connection = nil
+                }
                 throw error
             }
         }
@@ -117,7 +151,9 @@ public final class RedisClient: Sendable {
     /// Opens a connection unless a recent failure says to wait; runs on a worker thread.
     func connect() throws(RedisError) -> RedisConnection {
         let now = ContinuousClock.now
-        if let retryAt = reconnect.withLock({ $0.retryAt }), now < retryAt {
+        let epoch = target.epoch
+        // A new primary is tried at once: the backoff was for the old one.
+        if let retryAt = reconnect.withLock({ $0.epoch == epoch ? $0.retryAt : nil }), now < retryAt {
             throw RedisError(
                 .connectionFailed,
                 "unreachable; next connection attempt in \(retryAt - now)",
@@ -125,12 +161,7 @@ public final class RedisClient: Sendable {
             )
         }
         do {
-            let connection = try RedisConnection(
-                endpoint: endpoint,
-                connectTimeout: configuration.connectTimeout,
-                commandTimeout: configuration.commandTimeout,
-                replySpin: configuration.replySpin
-            )
+            let connection = try target.connect(configuration, replySpin: configuration.replySpin)
             reconnect.withLock { $0 = ReconnectState() }
             return connection
         } catch {
@@ -139,6 +170,7 @@ public final class RedisClient: Sendable {
                 reconnect.withLock { state in
                     state.retryAt = .now + backoff.delay(attempt: state.failures)
                     state.failures += 1
+                    state.epoch = epoch
                 }
             }
             throw error
@@ -183,4 +215,6 @@ struct ConnectionPoolState: ~Copyable {
 struct ReconnectState {
     var failures = 0
     var retryAt: ContinuousClock.Instant?
+    /// `RedisTarget.epoch` at the last failure.
+    var epoch = 0
 }

@@ -43,6 +43,9 @@ public struct RedisSubscription: AsyncSequence, Sendable {
 
 extension RedisClient {
     /// Subscribes to `channels` (`SUBSCRIBE`) and `patterns` (`PSUBSCRIBE`) on a dedicated connection.
+    ///
+    /// Through Sentinel the subscription lives on the primary, and moves when the primary does: a
+    /// `PUBLISH` on the new primary reaches only its own subscribers. Each move yields `.subscribed`.
     public func subscribe(channels: [String] = [], patterns: [String] = []) -> RedisSubscription {
         precondition(!channels.isEmpty || !patterns.isEmpty, "subscribe to at least one channel or pattern")
         // Generous but bounded: a consumer that falls this far behind loses the oldest messages,
@@ -52,44 +55,63 @@ extension RedisClient {
             bufferingPolicy: .bufferingNewest(65_536)
         )
         let loop = SubscriptionLoop(
-            endpoint: endpoint,
-            configuration: configuration,
+            route: target.subscriptionRoute(configuration),
+            backoff: configuration.reconnectBackoff,
             channels: channels,
             patterns: patterns,
-            continuation: continuation
+            deliver: { event in _ = continuation.yield(event) },
+            finished: { continuation.finish() }
         )
         continuation.onTermination = { _ in loop.stop() }
-        let thread = Thread { loop.run() }
-        thread.name = "redis-subscriber"
-        thread.start()
+        loop.start(threadName: "redis-subscriber")
         return RedisSubscription(stream: stream)
     }
 }
 
-/// The blocking receive loop behind a `RedisSubscription`; runs on its own thread.
-private final class SubscriptionLoop: Sendable {
-    private let endpoint: RedisEndpoint
-    private let configuration: RedisClientConfiguration
+/// How a subscription reaches its server: how to connect, whether a live connection still goes to the
+/// right node (the primary may have moved), what to do when one breaks, and a number that changes when
+/// the node to connect to does (`RedisTarget.epoch`): a new primary is tried without waiting out the
+/// backoff meant for the old one.
+struct SubscriptionRoute: Sendable {
+    var connect: @Sendable () throws(RedisError) -> RedisConnection
+    var isCurrent: @Sendable (RedisConnection) -> Bool
+    var lost: @Sendable (RedisConnection) -> Void
+    var epoch: @Sendable () -> Int
+}
+
+/// The blocking receive loop behind a `RedisSubscription` (and the sentinel watch); runs on its own thread.
+final class SubscriptionLoop: Sendable {
+    private let route: SubscriptionRoute
+    private let backoff: Backoff
     private let channels: [String]
     private let patterns: [String]
-    private let continuation: AsyncStream<RedisPubSubEvent>.Continuation
+    private let deliver: @Sendable (RedisPubSubEvent) -> Void
+    private let finished: @Sendable () -> Void
     private let stopped = Atomic(false)
 
     /// How often the loop wakes to notice `stop()` when no message arrives; bounds unsubscribe latency.
     private static let pollMilliseconds: Int32 = 50
 
     init(
-        endpoint: RedisEndpoint,
-        configuration: RedisClientConfiguration,
+        route: SubscriptionRoute,
+        backoff: Backoff,
         channels: [String],
         patterns: [String],
-        continuation: AsyncStream<RedisPubSubEvent>.Continuation
+        deliver: @escaping @Sendable (RedisPubSubEvent) -> Void,
+        finished: @escaping @Sendable () -> Void
     ) {
-        self.endpoint = endpoint
-        self.configuration = configuration
+        self.route = route
+        self.backoff = backoff
         self.channels = channels
         self.patterns = patterns
-        self.continuation = continuation
+        self.deliver = deliver
+        self.finished = finished
+    }
+
+    func start(threadName: String) {
+        let thread = Thread { [self] in run() }
+        thread.name = threadName
+        thread.start()
     }
 
     func stop() {
@@ -98,18 +120,15 @@ private final class SubscriptionLoop: Sendable {
 
     private var isStopped: Bool { stopped.load(ordering: .relaxed) }
 
-    func run() {
+    private func run() {
         var failures = 0
         var connection: RedisConnection?
         var unconfirmed = 0
         while !isStopped {
             do throws(RedisError) {
+                if let live = connection, !route.isCurrent(live) { connection = nil }
                 if connection == nil {
-                    let fresh = try RedisConnection(
-                        endpoint: endpoint,
-                        connectTimeout: configuration.connectTimeout,
-                        commandTimeout: configuration.commandTimeout
-                    )
+                    let fresh = try route.connect()
                     if !channels.isEmpty { fresh.append([RedisCommand("SUBSCRIBE", channels)]) }
                     if !patterns.isEmpty { fresh.append([RedisCommand("PSUBSCRIBE", patterns)]) }
                     try fresh.flush()
@@ -117,24 +136,29 @@ private final class SubscriptionLoop: Sendable {
                     connection = fresh
                 }
                 guard let live = connection else { continue }
-                while let reply = try live.bufferedReply() {
-                    switch Self.classify(reply) {
-                    case .confirmation:
-                        unconfirmed -= 1
-                        if unconfirmed == 0 {
-                            failures = 0
-                            continuation.yield(.subscribed)
+                do throws(RedisError) {
+                    while let reply = try live.bufferedReply() {
+                        switch Self.classify(reply) {
+                        case .confirmation:
+                            unconfirmed -= 1
+                            if unconfirmed == 0 {
+                                failures = 0
+                                deliver(.subscribed)
+                            }
+                        case .message(let message):
+                            deliver(.message(message))
+                        case .other:
+                            break
                         }
-                    case .message(let message):
-                        continuation.yield(.message(message))
-                    case .other:
-                        break
                     }
+                    _ = try live.receive(timeoutMilliseconds: Self.pollMilliseconds)
+                } catch {
+                    route.lost(live)
+                    throw error
                 }
-                _ = try live.receive(timeoutMilliseconds: Self.pollMilliseconds)
             } catch {
                 connection = nil
-                sleepUnlessStopped(configuration.reconnectBackoff.delay(attempt: failures))
+                sleepUnlessStopped(backoff.delay(attempt: failures), orMovedFrom: route.epoch())
                 failures += 1
             }
         }
@@ -143,12 +167,12 @@ private final class SubscriptionLoop: Sendable {
             if !patterns.isEmpty { connection.append([RedisCommand("PUNSUBSCRIBE", patterns)]) }
             try? connection.flush()
         }
-        continuation.finish()
+        finished()
     }
 
-    private func sleepUnlessStopped(_ duration: Duration) {
+    private func sleepUnlessStopped(_ duration: Duration, orMovedFrom epoch: Int) {
         let deadline = ContinuousClock.now + duration
-        while !isStopped, ContinuousClock.now < deadline {
+        while !isStopped, ContinuousClock.now < deadline, route.epoch() == epoch {
             usleep(UInt32(Self.pollMilliseconds) * 1000)
         }
     }

@@ -23,9 +23,8 @@ public struct TokendApplication: Sendable {
         logger[metadataKey: LogKey.worker] = "\(configuration.workerID)"
         self.logger = logger
         self.registry = registry
-        redis = RedisClient(
-            endpoint: try configuration.redis.endpoint(),
-            configuration: RedisClientConfiguration(poolSize: configuration.redis.poolSize, commandTimeout: configuration.redis.commandTimeout)
+        redis = try configuration.redis.makeClient(
+            RedisClientConfiguration(poolSize: configuration.redis.poolSize, commandTimeout: configuration.redis.commandTimeout)
         )
         store = TokenStore(redis: redis, keys: TokenKeys(prefix: configuration.redis.keyPrefix))
         let refresh = configuration.refresh

@@ -16,6 +16,9 @@ import TokenCentralContract
 /// // WeChat answered 40001 or 42001:
 /// try await tokens.reportInvalid(appid: "wx1234567890", token: token)
 /// ```
+///
+/// Behind Redis Sentinel, give it `RedisClient(sentinel: RedisSentinelConfiguration(masterName:sentinels:))`:
+/// reads, reports and the `P:refreshed` subscription then follow the primary through failovers.
 public final class TokenCentralClient: Sendable {
     public let redis: RedisClient
     /// The contract's names under tokend's `redis.key_prefix`.

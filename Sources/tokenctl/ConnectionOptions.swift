@@ -8,14 +8,14 @@ struct ConnectionOptions: ParsableArguments {
     @Option(
         name: .shortAndLong,
         help: ArgumentHelp(
-            "tokend configuration file: Redis URL, key prefix and apps; secrets are not read. TOKEND_* variables apply as for tokend. (default: tokend.yaml, unless --redis-url is given)",
+            "tokend configuration file: Redis URL, key prefix and apps; secrets are not read. TOKEND_* variables apply as for tokend. (default: tokend.yaml, unless --redis-url or --sentinel is given)",
             valueName: "file"))
     var config: String?
 
     @Option(help: ArgumentHelp("Redis to read instead of --config, e.g. redis://127.0.0.1:6379/0.", valueName: "url"))
     var redisURL: String?
 
-    @Option(help: ArgumentHelp("Key prefix with --redis-url. (default: wechat)", valueName: "prefix"))
+    @Option(help: ArgumentHelp("Key prefix with --redis-url or --sentinel. (default: wechat)", valueName: "prefix"))
     var prefix: String?
 
     @Option(help: ArgumentHelp(
@@ -23,14 +23,30 @@ struct ConnectionOptions: ParsableArguments {
         valueName: "file"))
     var redisPasswordFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A sentinel to ask for the primary instead of --config, host:port (repeat for each sentinel); needs --sentinel-master. --redis-url then gives only the data nodes' credentials and database. A sentinel password goes in TOKENCENTRAL_SENTINEL_PASSWORD.",
+            valueName: "host:port"))
+    var sentinel: [String] = []
+
+    @Option(help: ArgumentHelp("The master's name in the sentinels' configuration, with --sentinel.", valueName: "name"))
+    var sentinelMaster: String?
+
+    @Option(help: ArgumentHelp("ACL user on the sentinels, with TOKENCENTRAL_SENTINEL_PASSWORD.", valueName: "user"))
+    var sentinelUsername: String?
+
     func validate() throws {
         if config != nil, redisURL != nil { throw ValidationError("give either --config or --redis-url, not both") }
-        if redisURL == nil, prefix != nil {
-            throw ValidationError("--prefix goes with --redis-url; with --config the prefix is redis.key_prefix")
+        if config != nil, !sentinel.isEmpty {
+            throw ValidationError("give either --config or --sentinel, not both; with --config the sentinels are redis.sentinel")
+        }
+        if sentinel.isEmpty != (sentinelMaster == nil) { throw ValidationError("--sentinel and --sentinel-master go together") }
+        if redisURL == nil, sentinel.isEmpty, prefix != nil {
+            throw ValidationError("--prefix goes with --redis-url or --sentinel; with --config the prefix is redis.key_prefix")
         }
         if let prefix, prefix.isEmpty { throw ValidationError("--prefix must not be empty") }
-        if redisURL == nil, redisPasswordFile != nil {
-            throw ValidationError("--redis-password-file goes with --redis-url; with --config the password is redis.password_env or redis.password_file")
+        if redisURL == nil, sentinel.isEmpty, redisPasswordFile != nil {
+            throw ValidationError("--redis-password-file goes with --redis-url or --sentinel; with --config the password is redis.password_env or redis.password_file")
         }
     }
 
@@ -39,6 +55,14 @@ struct ConnectionOptions: ParsableArguments {
     func deployment() throws -> Deployment {
         let clientConfiguration = RedisClientConfiguration(poolSize: 1)
         let environment = ProcessInfo.processInfo.environment
+        if let sentinelMaster {
+            let password = environment["TOKENCENTRAL_SENTINEL_PASSWORD"].flatMap { $0.isEmpty ? nil : Secret($0) }
+            var redis = TokendConfiguration.Redis(
+                url: redisURL ?? "redis://\(sentinelMaster)/0",
+                sentinel: .init(master: sentinelMaster, addresses: sentinel, username: sentinelUsername, password: password))
+            redis.password = try RedisPassword.read(file: redisPasswordFile, environment: environment).map(Secret.init)
+            return Deployment(redis: try redis.makeClient(clientConfiguration), keys: TokenKeys(prefix: prefix ?? "wechat"), configuredApps: nil)
+        }
         if let redisURL {
             var endpoint = try RedisEndpoint(url: redisURL)
             if let password = try RedisPassword.read(file: redisPasswordFile, environment: environment) {
@@ -59,7 +83,7 @@ struct ConnectionOptions: ParsableArguments {
             resolvingSecrets: false
         )
         return Deployment(
-            redis: RedisClient(endpoint: try configuration.redis.endpoint(), configuration: clientConfiguration),
+            redis: try configuration.redis.makeClient(clientConfiguration),
             keys: TokenKeys(prefix: configuration.redis.keyPrefix),
             configuredApps: configuration.apps
         )

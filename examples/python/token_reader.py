@@ -8,6 +8,10 @@ messages), re-reads the token and retries once. It never calls /cgi-bin/token it
 
 Environment:
   REDIS_URL        redis://[[user]:password@]host:port/db   (default redis://127.0.0.1:6379/0)
+  REDIS_SENTINELS  host:port,host:port: find the primary through Redis Sentinel (REDIS_URL then gives only
+                   the password and db; its host is ignored)
+  REDIS_SENTINEL_MASTER     the master's name in the sentinels' configuration (required with REDIS_SENTINELS)
+  REDIS_SENTINEL_PASSWORD   the sentinels' own password, if they have one
   TOKEN_PREFIX     tokend's redis.key_prefix                  (default wechat)
   APPID            the app whose token to use                 (required)
   WECHAT_BASE_URL  WeChat or a compatible mock                (default https://api.weixin.qq.com)
@@ -28,6 +32,7 @@ import urllib.parse
 import urllib.request
 
 import redis
+import redis.sentinel
 
 # errcodes that mean "this access_token is no good": ask tokend for a new one.
 INVALID_TOKEN_ERRCODES = {40001, 42001}
@@ -122,14 +127,32 @@ class TokenReader:
         return False
 
 
+def connect(url, sentinels, master, sentinel_password):
+    """A client of the Redis at `url`, or, with `sentinels`, of the primary they name for `master`: redis-py's
+    Sentinel asks them again whenever the primary fails, and pub/sub goes to the primary too."""
+    if not sentinels:
+        return redis.Redis.from_url(url, socket_timeout=10)
+    if not master:
+        raise ValueError("REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS")
+    addresses = []
+    for address in (a.strip() for a in sentinels.split(",")):
+        host, _, port = address.rpartition(":") if ":" in address else (address, "", "26379")
+        addresses.append((host, int(port)))
+    node = redis.connection.parse_url(url)  # the data nodes' password, username and db; not their host
+    sentinel = redis.sentinel.Sentinel(addresses, socket_timeout=10,
+                                       sentinel_kwargs={"password": sentinel_password, "socket_timeout": 2})
+    return sentinel.master_for(master, socket_timeout=10, password=node.get("password"),
+                               username=node.get("username"), db=node.get("db", 0))
+
+
 def main():
     try:
         appid = os.environ["APPID"]
         iterations = int(os.environ.get("ITERATIONS", "10"))
         interval = float(os.environ.get("INTERVAL", "0"))
         wait_seconds = float(os.environ.get("WAIT_SECONDS", "30"))
-        client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-                                      socket_timeout=10)
+        client = connect(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), os.environ.get("REDIS_SENTINELS"),
+                         os.environ.get("REDIS_SENTINEL_MASTER"), os.environ.get("REDIS_SENTINEL_PASSWORD"))
     except (KeyError, ValueError) as error:
         log(f"bad settings ({error}); see the docstring at the top of this file")
         return 2

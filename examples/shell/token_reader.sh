@@ -7,6 +7,10 @@
 # Environment: REDIS_URL (default redis://127.0.0.1:6379/0), TOKEN_PREFIX (default wechat), APPID
 # (required), WECHAT_BASE_URL (default https://api.weixin.qq.com), ITERATIONS (default 10),
 # WAIT_SECONDS (longest wait for a new token, default 30).
+# Through Redis Sentinel: REDIS_SENTINELS (host:port,host:port) and REDIS_SENTINEL_MASTER (the master's
+# name); the primary is asked of the sentinels in turn and again whenever a Redis command fails, and
+# REDIS_URL then gives only the password and db (its host is replaced). The sentinels' own password,
+# if any, goes in REDIS_SENTINEL_PASSWORD.
 # Prints one summary line; exits 0 when every call finally succeeded, 1 otherwise.
 set -uo pipefail
 
@@ -20,7 +24,38 @@ key="$prefix:{$APPID}:access_token"   # the braces are literal (a Redis Cluster 
 reports=0
 
 log() { echo "token_reader.sh: $*" >&2; }
-rcli() { redis-cli -u "$redis_url" --no-auth-warning "$@"; }
+rcli_once() { redis-cli -u "$redis_url" --no-auth-warning "$@"; }
+
+# With Sentinel: points redis_url at the node the first answering sentinel names primary, if ROLE agrees.
+node_url=$redis_url
+resolve_primary() {
+    local sentinel addr host port role
+    for sentinel in ${REDIS_SENTINELS//,/ }; do
+        addr=$(REDISCLI_AUTH=${REDIS_SENTINEL_PASSWORD:-} redis-cli -h "${sentinel%:*}" -p "${sentinel##*:}" \
+            --no-auth-warning SENTINEL get-master-addr-by-name "$REDIS_SENTINEL_MASTER" 2>/dev/null) || continue
+        host=$(sed -n 1p <<<"$addr"); port=$(sed -n 2p <<<"$addr")
+        [ -n "$port" ] || continue
+        # redis://[credentials@]host:port/db -> the same with the primary's host:port
+        redis_url=$(sed -E "s#^(redis://([^@/]*@)?)[^/]*#\1$host:$port#" <<<"$node_url")
+        role=$(rcli_once ROLE 2>/dev/null | head -n 1)
+        # A user without +role (least-privilege ACL) takes the sentinel's word.
+        { [ "$role" = master ] || [[ "$role" == NOPERM* ]]; } && return 0
+    done
+    log "no sentinel of ${REDIS_SENTINELS} named a primary for ${REDIS_SENTINEL_MASTER}"
+    return 1
+}
+if [ -n "${REDIS_SENTINELS:-}" ]; then
+    : "${REDIS_SENTINEL_MASTER:?set REDIS_SENTINEL_MASTER with REDIS_SENTINELS}"
+    resolve_primary || exit 1
+fi
+
+# A Redis command; through Sentinel a failed one asks the sentinels again and is retried once.
+rcli() {
+    local output
+    if output=$(rcli_once "$@") && [[ "$output" != READONLY* ]]; then printf '%s\n' "$output"; return 0; fi
+    [ -n "${REDIS_SENTINELS:-}" ] && resolve_primary || return 1
+    rcli_once "$@"
+}
 
 # Prints the token once it differs from $1 (empty: any token); fails after WAIT_SECONDS. $2, if given,
 # is the output of a subscription to P:refreshed: an announcement for APPID ends the wait with one last read.

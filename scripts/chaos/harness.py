@@ -124,28 +124,43 @@ class Harness:
     def start(self):
         self.workdir = tempfile.mkdtemp(prefix=f"tokencentral-chaos-{self.name}-")
         registry = self.suite.registry
-        self.redis = procs.RedisServer(registry, self.workdir, env=self.redis_env)
-        self.redis.start()
+        self.redis = self.start_redis()
         self.mock = procs.WeChatMock(registry, self.workdir, self.suite.binary("wechat-mock"), self.lifetime,
                                      self.overlap, apps=self.mock_apps, derived_secrets=self.derived_secrets)
         self.mock.start()
         self.admin = observe.MockAdmin(self.mock.host, self.mock.port)
-        self.sampler = observe.Sampler(self.redis.port, self.prefix, self.apps, interval=self.sample_interval)
+        self.sampler = self.new_sampler()
         self.sampler.start()
         self.workers = procs.Workers(registry, self.workdir, self.suite.binary("tokend"), self.redis.url, self.prefix,
                                      self.mock.url, [(a, self.worker_secrets[a]) for a in self.apps],
-                                     self.worker_count, refresh=self.refresh)
+                                     self.worker_count, refresh=self.refresh, redis_lines=self.worker_redis_lines())
         self.workers.start()
         self.t_start = time.time()
         self._harness_cpu_start = _own_cpu()
         if self.reader_threads:
-            self.readers = observe.Readers(self.redis.port, self.mock.host, self.mock.port, self.prefix,
-                                           self.reader_apps(), threads=self.reader_threads,
-                                           interval=self.reader_interval)
+            self.readers = self.new_readers()
             self.readers.start()
 
     def reader_apps(self):
         return self.apps
+
+    # The Redis side, replaceable by a subclass (scripts/chaos/sentinel.py: a replicated Redis under Sentinel).
+
+    def start_redis(self):
+        server = procs.RedisServer(self.suite.registry, self.workdir, env=self.redis_env)
+        server.start()
+        return server
+
+    def new_sampler(self):
+        return observe.Sampler(self.redis.port, self.prefix, self.apps, interval=self.sample_interval)
+
+    def new_readers(self):
+        return observe.Readers(self.redis.port, self.mock.host, self.mock.port, self.prefix, self.reader_apps(),
+                               threads=self.reader_threads, interval=self.reader_interval)
+
+    def worker_redis_lines(self):
+        """Extra lines of the workers' `redis:` section."""
+        return []
 
     def cleanup(self, keep_dir=False):
         """Stops everything this scenario started (by PID) and removes its directory unless kept."""

@@ -108,11 +108,15 @@ class Readers:
         total.rejections.sort()
         return total
 
+    def connect(self):
+        """One reader's Redis client."""
+        return redis.Redis(host="127.0.0.1", port=self.redis_port, socket_timeout=1, socket_connect_timeout=1,
+                           decode_responses=True)
+
     def _run(self, index):
         counts = self.counts[index]
         rng = random.Random(index)
-        client = redis.Redis(host="127.0.0.1", port=self.redis_port, socket_timeout=1, socket_connect_timeout=1,
-                             decode_responses=True)
+        client = self.connect()
         conn = http.client.HTTPConnection(self.mock_host, self.mock_port, timeout=5)
         stop = self.stop_event
         while not stop.is_set():

@@ -222,8 +222,8 @@ class Workers:
     """N tokend processes with generated configuration files (one per worker: its own worker.id)."""
 
     def __init__(self, registry, workdir, binary, redis_url, key_prefix, mock_url, apps, count,
-                 refresh=None, log_level="info"):
-        """`apps`: list of (appid, secret the worker is given)."""
+                 refresh=None, log_level="info", redis_lines=()):
+        """`apps`: list of (appid, secret the worker is given); `redis_lines`: more of the `redis:` section."""
         self.registry = registry
         self.workdir = workdir
         self.binary = binary
@@ -251,6 +251,7 @@ class Workers:
                 "redis:",
                 f"  url: {_yaml(redis_url)}",
                 f"  key_prefix: {_yaml(key_prefix)}",
+                *redis_lines,
                 "upstream:",
                 f"  wechat_base_url: {_yaml(mock_url)}",
                 "  timeout: 2s",

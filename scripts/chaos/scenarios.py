@@ -19,6 +19,7 @@ import redis
 
 from .harness import Harness
 from .procs import HarnessError
+from .sentinel import sentinel_failover
 
 APP = "wxchaos00000000001"
 
@@ -753,4 +754,6 @@ SCENARIOS = [
     Scenario("1000-apps-30s", "1,000 apps × 3 workers over 2 lifetimes (30 s tokens)", many_apps(30), False),
     Scenario("restore-older", "an older token restored after a refresh (DUMP/RESTORE)", restore_older, False),
     Scenario("clock-back", "the Redis clock stepped back by 30 s", clock_back, False),
+    Scenario("sentinel", "Redis primary kill -9 under Sentinel, twice (steady, refresh in flight)",
+             sentinel_failover, False),
 ]

@@ -10,10 +10,23 @@ struct ConfigurationFile: Decodable {
         var commandTimeout: DurationValue?
         var passwordEnv: String?
         var passwordFile: String?
+        var sentinel: Sentinel?
 
         enum CodingKeys: String, CodingKey {
             case url, keyPrefix = "key_prefix", poolSize = "pool_size", commandTimeout = "command_timeout"
-            case passwordEnv = "password_env", passwordFile = "password_file"
+            case passwordEnv = "password_env", passwordFile = "password_file", sentinel
+        }
+    }
+
+    struct Sentinel: Decodable {
+        var master: String?
+        var addresses: [String]?
+        var username: String?
+        var passwordEnv: String?
+        var passwordFile: String?
+
+        enum CodingKeys: String, CodingKey {
+            case master, addresses, username, passwordEnv = "password_env", passwordFile = "password_file"
         }
     }
 
@@ -88,7 +101,8 @@ struct ConfigurationFile: Decodable {
     /// Keys each section accepts, in the file's spelling.
     static let allowedKeys: [String: Set<String>] = [
         "": ["redis", "upstream", "worker", "refresh", "http", "apps"],
-        "redis": ["url", "key_prefix", "pool_size", "command_timeout", "password_env", "password_file"],
+        "redis": ["url", "key_prefix", "pool_size", "command_timeout", "password_env", "password_file", "sentinel"],
+        "redis.sentinel": ["master", "addresses", "username", "password_env", "password_file"],
         "upstream": ["wechat_base_url", "wecom_base_url", "timeout", "max_concurrent_calls"],
         "worker": ["id"],
         "refresh": [

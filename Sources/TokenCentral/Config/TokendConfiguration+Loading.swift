@@ -64,7 +64,9 @@ extension TokendConfiguration {
             guard allowed.contains(name) else {
                 throw ConfigError(file: file, field: field, "unknown key; expected one of \(allowed.sorted().joined(separator: ", "))")
             }
-            if section.isEmpty { try rejectUnknownKeys(value, section: name, path: name, file: file) }
+            if section.isEmpty || ConfigurationFile.allowedKeys[field] != nil {
+                try rejectUnknownKeys(value, section: field, path: field, file: file)
+            }
         }
     }
 }
@@ -98,6 +100,7 @@ struct Resolver {
         configuration.redis.poolSize = try integer("redis.pool_size", parsed.redis?.poolSize, default: defaults.redis.poolSize, range: 1...64)
         configuration.redis.commandTimeout = try duration("redis.command_timeout", parsed.redis?.commandTimeout, default: defaults.redis.commandTimeout)
         configuration.redis.password = try redisPassword(parsed.redis, url: configuration.redis.url)
+        configuration.redis.sentinel = try sentinel(parsed.redis?.sentinel)
 
         configuration.upstream.wechatBaseURL = try baseURL("upstream.wechat_base_url", parsed.upstream?.wechatBaseUrl, default: defaults.upstream.wechatBaseURL)
         configuration.upstream.wecomBaseURL = try baseURL("upstream.wecom_base_url", parsed.upstream?.wecomBaseUrl, default: defaults.upstream.wecomBaseURL)
@@ -164,10 +167,10 @@ struct Resolver {
 
     /// Reads a secret from the named environment variable or from a file: exactly one of the two.
     /// `envField`/`fileField` name the two settings in errors, e.g. `apps[0].secret_env`.
-    /// `always` reads it even when `resolvingSecrets` is false: the Redis password, which tools need too.
-    func secret(envField: String, env: String?, fileField: String, file secretFile: String?, required: Bool, always: Bool = false)
-        throws(ConfigError) -> Secret?
-    {
+    /// `always`: read it even without `resolvingSecrets` (a Redis credential, which tools need too).
+    func secret(
+        envField: String, env: String?, fileField: String, file secretFile: String?, required: Bool, always: Bool = false
+    ) throws(ConfigError) -> Secret? {
         switch (env, secretFile) {
         case (_?, nil) where !resolvingSecrets && !always, (nil, _?) where !resolvingSecrets && !always:
             return Secret("")
@@ -191,6 +194,36 @@ struct Resolver {
         case (_?, _?):
             throw fail(envField, "set only one of \(envField) and \(fileField)")
         }
+    }
+
+    /// `redis.sentinel`, on when a master is named (in the file or `TOKEND_REDIS_SENTINEL_MASTER`);
+    /// `TOKEND_REDIS_SENTINEL_ADDRESSES` is a comma-separated list.
+    private func sentinel(_ parsed: ConfigurationFile.Sentinel?) throws(ConfigError) -> TokendConfiguration.Redis.Sentinel? {
+        let master = overrides.string(forKey: "redis.sentinel.master") ?? parsed?.master
+        let listed = overrides.string(forKey: "redis.sentinel.addresses").map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        } ?? parsed?.addresses ?? []
+        guard let master else {
+            if !listed.isEmpty { throw fail("redis.sentinel.master", "required with redis.sentinel.addresses: the name in 'sentinel monitor NAME ...'") }
+            return nil
+        }
+        guard !master.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("redis.sentinel.master", "must not be empty") }
+        guard !listed.isEmpty else {
+            throw fail("redis.sentinel.addresses", "list the sentinels as host:port (port 26379 by default)")
+        }
+        for (index, address) in listed.enumerated() {
+            do {
+                _ = try RedisSentinelConfiguration.sentinel(address)
+            } catch {
+                throw fail("redis.sentinel.addresses[\(index)]", error.message)
+            }
+        }
+        let password = try secret(
+            envField: "redis.sentinel.password_env", env: overrides.string(forKey: "redis.sentinel.password_env") ?? parsed?.passwordEnv,
+            fileField: "redis.sentinel.password_file", file: overrides.string(forKey: "redis.sentinel.password_file") ?? parsed?.passwordFile,
+            required: false, always: true)
+        let username = overrides.string(forKey: "redis.sentinel.username") ?? parsed?.username
+        return TokendConfiguration.Redis.Sentinel(master: master, addresses: listed, username: username, password: password)
     }
 
     private func string(_ key: String, _ value: String?, default fallback: String) throws(ConfigError) -> String {

@@ -1,3 +1,4 @@
+import Foundation
 import Configuration
 import RedisClient
 
@@ -10,8 +11,9 @@ extension TokendConfiguration {
     {
         let known = overridableVariables
         var secretHolders = Set((parsed.apps ?? []).compactMap(\.secretEnv))
-        for holder in [parsed.http?.apiKeyEnv, parsed.redis?.passwordEnv, environment["TOKEND_HTTP_API_KEY_ENV"],
-                       environment["TOKEND_REDIS_PASSWORD_ENV"]]
+        for holder in [parsed.http?.apiKeyEnv, parsed.redis?.passwordEnv, parsed.redis?.sentinel?.passwordEnv,
+                       environment["TOKEND_HTTP_API_KEY_ENV"], environment["TOKEND_REDIS_PASSWORD_ENV"],
+                       environment["TOKEND_REDIS_SENTINEL_PASSWORD_ENV"]]
         {
             if let holder { secretHolders.insert(holder) }
         }
@@ -29,7 +31,8 @@ extension TokendConfiguration {
     static var overridableVariables: Set<String> {
         var names: Set<String> = []
         for (section, keys) in ConfigurationFile.allowedKeys where !section.isEmpty && section != "apps[]" {
-            for key in keys { names.insert("TOKEND_\(section)_\(key)".uppercased()) }
+            // `redis.sentinel` + `master` → `TOKEND_REDIS_SENTINEL_MASTER`.
+            for key in keys { names.insert("TOKEND_\(section)_\(key)".uppercased().replacingOccurrences(of: ".", with: "_")) }
         }
         return names
     }

@@ -10,6 +10,9 @@ public struct TokendConfiguration: Sendable {
         /// From `redis.password_env` or `redis.password_file`, so the password need not sit in the URL
         /// (where `ps`, logs and config dumps would show it). Used for `AUTH` with the URL's user, if any.
         public var password: Secret?
+        /// `redis.sentinel`: when set, the primary is found through these sentinels; `url` then gives only
+        /// the data nodes' credentials and database.
+        public var sentinel: Sentinel?
     }
 
     public struct Upstream: Sendable {
