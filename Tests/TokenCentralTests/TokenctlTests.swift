@@ -67,9 +67,9 @@ import TokenCentral
         let outcome = try await tokenctl.run(["--config", file.path, "status"])
         #expect(outcome.status == 0)
         let lines = outcome.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        #expect(lines.first == ["APP", "GRANT", "GEN", "EXPIRES", "IN", "FETCHED", "BY", "LAST", "ERROR"])
+        #expect(lines.first == ["APP", "GRANT", "GEN", "EXPIRES", "IN", "FETCHED", "BY", "FORCED", "LAST", "ERROR"])
         #expect(lines.dropFirst().first?.prefix(3) == ["wxconfigured", "token", "3"])
-        #expect(lines.dropFirst(2).first == ["wxwaiting", "stable_token", "-", "no", "token", "-"])
+        #expect(lines.dropFirst(2).first == ["wxwaiting", "stable_token", "-", "no", "token", "-", "-"])
         try await cleanUp("wxconfigured")
     }
 

@@ -55,6 +55,10 @@ class MockAdmin:
     def clear_faults(self):
         self._request("DELETE", "/mock/faults")
 
+    def revoke(self, appid):
+        """Invalidates the app's current token at once (readers get 40001), as a secret reset does."""
+        self._request("POST", f"/mock/apps/{urllib.parse.quote(appid)}/revoke")
+
 
 @dataclass
 class ReaderCounts:

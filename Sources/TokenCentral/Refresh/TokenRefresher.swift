@@ -33,12 +33,10 @@ public final class TokenRefresher: Service, Sendable {
 
     public var appIDs: [String] { refreshers.keys.sorted() }
 
-    /// Forces a refresh of `appid` (the HTTP API's entry point; pub/sub messages arrive the same way).
-    /// Returns false for an unknown app.
-    public func requestForcedRefresh(appid: String, badToken: String?) -> Bool {
-        guard let refresher = refreshers[appid] else { return false }
-        refresher.requestForcedRefresh(ForcedRefreshRequest(badToken: badToken))
-        return true
+    /// Forces a refresh of `appid` (the HTTP API's entry point): put to Redis at once, so the caller
+    /// learns whether it stands or was refused, and why. Nil for an app this worker does not serve.
+    public func forceRefresh(appid: String, badToken: String?) async throws(RedisError) -> ForcedRefreshVerdict? {
+        try await refreshers[appid]?.forceRefresh(ForcedRefreshRequest(badToken: badToken))
     }
 
     /// The per-app metrics (and the forced-refresh counts of unknown apps) in the Prometheus text format.
@@ -96,7 +94,9 @@ public final class TokenRefresher: Service, Sendable {
     }
 
     /// Every `checkInterval`: wake apps whose token key vanished (FLUSHALL, restart without persistence)
-    /// so they re-seed it from memory, and refresh the expiry gauges.
+    /// so they re-seed it from memory, wake apps with a forced refresh standing in meta (the worker that
+    /// accepted it may have died) or one this worker accepted and has yet to count, and refresh the
+    /// expiry gauges.
     private func watchTokenKeys() async {
         let appids = appIDs
         while !Task.isCancelled {
@@ -105,6 +105,9 @@ public final class TokenRefresher: Service, Sendable {
                 let now = try await store.time().redisNow()
                 for refresher in refreshers.values { refresher.observe(nowMillis: now) }
                 for appid in try await store.appsMissingTokenKey(appids) { refreshers[appid]?.wake() }
+                for appid in try await store.appsWithStandingForcedRefresh(appids) { refreshers[appid]?.wake() }
+                // A request this worker got accepted may have been withdrawn, which announces nothing.
+                for refresher in refreshers.values where refresher.awaitsSettlement { refresher.wake() }
             } catch {
                 metrics.redisErrorsInWatchdog.increment()
             }
