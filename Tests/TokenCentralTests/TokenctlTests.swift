@@ -73,6 +73,22 @@ import TokenCentral
         try await cleanUp("wxconfigured")
     }
 
+    @Test func statusShowsAForcedRefreshRefusalWhileItIsInEffect() async throws {
+        try await seed("wxrefused", token: "token-r", generation: 5)
+        try await seed("wxpast", token: "token-p", generation: 6)
+        try await redis.send("HSET", keys.meta("wxrefused"), "forced_refused", "hourly_budget", "forced_refused_until", Int64.max / 2)
+        try await redis.send("HSET", keys.meta("wxpast"), "forced_refused", "min_token_age", "forced_refused_until", 1)
+
+        let json = try await tokenctl.run(connection + ["status", "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]])
+        #expect(rows.map { $0["forced_refused"] as? String } == [nil, "hourly_budget"])
+        let table = try await tokenctl.run(connection + ["status"])
+        let lines = table.output.split(separator: "\n")
+        #expect(lines.first { $0.hasPrefix("wxrefused") }?.contains("refused: hourly_budget") == true)
+        #expect(lines.first { $0.hasPrefix("wxpast") }?.contains("refused") == false)
+        try await cleanUp("wxrefused", "wxpast")
+    }
+
     @Test func getPrintsTheTokenOrFails() async throws {
         try await seed("wxget", token: "the-token", generation: 4)
         #expect(try await tokenctl.run(connection + ["get", "wxget"]).output == "the-token\n")
