@@ -9,11 +9,10 @@ import Testing
 /// against a seeded token, no worker, no upstream.
 @Suite struct ForcedRefreshBudgetTests {
     let store: TokenStore
-    let appid = "wxbudget"
+    private var appid: String { "wxbudget" }
 
-    init() throws {
-        store = TokenStore(redis: try RedisClient(url: try sharedRedisURL()), keys: TokenKeys(prefix: uniquePrefix("budget")))
-    }
+    /// Each test gets its own key prefix on the shared Redis.
+    init() throws { store = try .onSharedRedis("budget") }
 
     /// Stores `token` as a worker would, issued `age` ago.
     private func seed(_ token: String, age: Duration = .seconds(3600)) async throws {

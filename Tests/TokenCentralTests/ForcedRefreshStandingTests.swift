@@ -12,14 +12,25 @@ import WeChatMock
     static let apps: [AppConfiguration] = [.app("wxstand", secret: "s1")]
     static let mock = WeChatMockConfiguration(tokenLifetime: 7200, apps: ["wxstand": "s1"])
 
-    @Test func aReportWhoseCallFailsOnceIsCarriedOutAtRetryAt() async throws {
+    /// Runs `workers` workers whose upstream is a `ScriptedFetcher`; once the first token is stored,
+    /// scripts `step` and has the first worker accept a report of that token, then runs `body`.
+    private func reportingTheFirstToken(
+        workers: Int = 1, after step: ScriptedFetcher.Step,
+        _ body: (WorkerFleet, [TokendApplication], ScriptedFetcher, String) async throws -> Void
+    ) async throws {
         let fetcher = ScriptedFetcher()
-        try await WorkerFleet.run(workers: 1, apps: Self.apps, mock: Self.mock, fetcher: fetcher) { fleet, workers in
+        try await WorkerFleet.run(workers: workers, apps: Self.apps, mock: Self.mock, fetcher: fetcher) { fleet, applications in
             try await fleet.waitForGeneration("wxstand", atLeast: 1)
             let current = try #require(try await fleet.currentToken("wxstand"))
-            fetcher.script(.failTransiently)
-            let verdict = try await workers[0].refresher.forceRefresh(appid: "wxstand", badToken: current)
+            fetcher.script(step)
+            let verdict = try await applications[0].refresher.forceRefresh(appid: "wxstand", badToken: current)
             #expect(verdict?.standingSince != nil)
+            try await body(fleet, applications, fetcher, current)
+        }
+    }
+
+    @Test func aReportWhoseCallFailsOnceIsCarriedOutAtRetryAt() async throws {
+        try await reportingTheFirstToken(after: .failTransiently) { fleet, workers, fetcher, _ in
             // retry_initial is 100 ms in the fleet: the retry comes well within the wait.
             try await fleet.waitForGeneration("wxstand", atLeast: 2, timeout: .seconds(5))
             #expect(fetcher.calls == 3, "first token, the failed call, the retry")
@@ -45,12 +56,7 @@ import WeChatMock
     }
 
     @Test func anUpstreamRefusalWithdrawsTheRequestWithItsReason() async throws {
-        let fetcher = ScriptedFetcher()
-        try await WorkerFleet.run(workers: 1, apps: Self.apps, mock: Self.mock, fetcher: fetcher) { fleet, workers in
-            try await fleet.waitForGeneration("wxstand", atLeast: 1)
-            let current = try #require(try await fleet.currentToken("wxstand"))
-            fetcher.script(.refuseConfiguration)
-            _ = try await workers[0].refresher.forceRefresh(appid: "wxstand", badToken: current)
+        try await reportingTheFirstToken(after: .refuseConfiguration) { fleet, workers, fetcher, current in
             try await waitUntil("the request was withdrawn") { try await fleet.status("wxstand").forcedAt == nil }
             let status = try await fleet.status("wxstand")
             #expect(status.forcedRefusal?.reason == .upstreamRefusing)
@@ -63,12 +69,8 @@ import WeChatMock
     }
 
     @Test func aRequestStandsWhileTheLeaseHolderIsBlockedAndIsAnsweredByItsToken() async throws {
-        let fetcher = ScriptedFetcher()
-        try await WorkerFleet.run(workers: 2, apps: Self.apps, mock: Self.mock, fetcher: fetcher) { fleet, workers in
-            try await fleet.waitForGeneration("wxstand", atLeast: 1)
-            let current = try #require(try await fleet.currentToken("wxstand"))
-            fetcher.script(.blockUntilReleased)
-            for worker in workers { _ = try await worker.refresher.forceRefresh(appid: "wxstand", badToken: current) }
+        try await reportingTheFirstToken(workers: 2, after: .blockUntilReleased) { fleet, workers, fetcher, current in
+            #expect(try await workers[1].refresher.forceRefresh(appid: "wxstand", badToken: current)?.standingSince != nil)
             try await waitUntil("one worker is in its upstream call") { fetcher.calls == 2 }
             #expect(try await fleet.status("wxstand").forcedAt != nil)
             fetcher.release()

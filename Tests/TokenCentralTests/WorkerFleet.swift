@@ -191,3 +191,10 @@ extension TokendApplication {
         sampleValue("\(name){app=\"\(appid)\"}", in: renderedMetrics())
     }
 }
+
+extension TokenStore {
+    /// A store on the shared test Redis under a fresh key prefix starting with `name`.
+    static func onSharedRedis(_ name: String) throws -> TokenStore {
+        TokenStore(redis: try RedisClient(url: try sharedRedisURL()), keys: TokenKeys(prefix: uniquePrefix(name)))
+    }
+}
