@@ -40,8 +40,8 @@ extension TokenStore {
     /// The apps among `appids` with a forced refresh standing in meta, in one pipelined round trip: the
     /// watchdog wakes them, so a request accepted by a worker that then died is carried out by another.
     func appsWithStandingForcedRefresh(_ appids: [String]) async throws(RedisError) -> [String] {
-        let replies = try await redis.pipeline(appids.map { RedisCommand("HEXISTS", keys.meta($0), "forced_at") })
-        return zip(appids, replies).compactMap { appid, reply in reply.integer == 1 ? appid : nil }
+        let replies = try await redis.pipeline(appids.map { RedisCommand("HGET", keys.meta($0), "forced_at") })
+        return zip(appids, replies).compactMap { appid, reply in reply.isNull ? nil : appid }
     }
 
     /// Counts one `force_refresh:true` call against the app's daily allowance (per Beijing day, as WeChat
