@@ -80,8 +80,10 @@ extension TokenAPI {
     /// The refusal that withdrew a request standing since `since` (upstream refused the app, or the
     /// stable_token force allowance ran out), if one did.
     private static func withdrawal(_ snapshot: TokenStore.Snapshot, since: Int64) -> ForcedRefreshRefusal? {
-        guard snapshot.status.forcedAt == nil, snapshot.status.forcedRefusedAt ?? .min >= since else { return nil }
-        return snapshot.status.forcedRefusal
+        guard snapshot.status.forcedAt == nil, snapshot.status.forcedRefusedAt ?? .min >= since,
+            let refusal = snapshot.status.forcedRefusal, !refusal.reason.isBudget
+        else { return nil }
+        return refusal
     }
 
     /// 429 when the app's forced-refresh budget refused the request, 503 when upstream refuses the app.

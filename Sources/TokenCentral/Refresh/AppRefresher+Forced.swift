@@ -37,10 +37,10 @@ extension AppRefresher {
         switch verdict {
         case .stale, .standing: metrics.forcedRefresh(.deduplicated)
         case .cooldown: metrics.forcedRefresh(.cooldown)
-        case .accepted(let since): accepted.withLock { $0 = since }
+        case .accepted(let since): accepted.withLock { $0 = AcceptedRequest(since: since, token: status.record?.token) }
         case .refused(let refusal):
             metrics.forcedRefresh(.budget)
-            let metadata: Logger.Metadata = ["reason": "\(refusal.reason.rawValue)", LogKey.retryIn: "\(refusal.until - now) ms"]
+            let metadata: Logger.Metadata = [LogKey.reason: "\(refusal.reason.rawValue)", LogKey.retryIn: "\(refusal.until - now) ms"]
             if refusal.firstInPeriod {
                 logger.warning("forced refresh refused by the app's forced-refresh budget; scheduled refreshes go on", metadata: metadata)
             } else {
@@ -54,23 +54,33 @@ extension AppRefresher {
     var awaitsSettlement: Bool { accepted.withLock { $0 != nil } }
 
     /// Counts the request this worker got accepted once `snapshot` (read after it) shows it settled,
-    /// whichever worker settled it: `refreshed` (with its latency) when a newer token replaced the one it
-    /// stood for, `refused` when upstream refused the app while it stood (`forced_refused_at`).
+    /// whichever worker settled it: `refreshed` (with its latency) when another token replaced the one it
+    /// stood for; with that token still stored, `refused` when it was withdrawn (upstream refuses the
+    /// app, or the stable_token force allowance ran out), else `deduplicated` (upstream handed out the
+    /// same token again, all it will give).
     func settleAccepted(_ snapshot: TokenStore.Snapshot) {
         let status = snapshot.status
-        let settled = accepted.withLock { since -> Int64? in
+        let settled = accepted.withLock { accepted -> AcceptedRequest? in
             // A snapshot read before the acceptance says nothing about it.
-            guard let standing = since, snapshot.time.redisMillis > standing, status.forcedAt != standing else { return nil }
-            since = nil
-            return standing
+            guard let request = accepted, snapshot.time.redisMillis > request.since, status.forcedAt != request.since else { return nil }
+            accepted = nil
+            return request
         }
-        guard let since = settled else { return }
-        if let refusedAt = status.forcedRefusedAt, refusedAt >= since {
-            metrics.forcedRefresh(.refused)
-        } else {
+        guard let settled else { return }
+        if status.record?.token != settled.token {
             metrics.forcedRefresh(.refreshed)
             let answeredAt = status.record?.fetchedAt ?? snapshot.time.redisMillis
-            context.metrics.forcedRefreshLatency.recordNanoseconds(max(answeredAt - since, 0) * 1_000_000)
+            context.metrics.forcedRefreshLatency.recordNanoseconds(max(answeredAt - settled.since, 0) * 1_000_000)
+        } else if let refusal = status.forcedRefusal, !refusal.reason.isBudget, status.forcedRefusedAt ?? .min >= settled.since {
+            metrics.forcedRefresh(.refused)
+        } else {
+            metrics.forcedRefresh(.deduplicated)
         }
     }
+}
+
+/// A forced refresh this worker got accepted: when (`forced_at`), and the token it stood for.
+struct AcceptedRequest: Sendable {
+    var since: Int64
+    var token: String?
 }

@@ -18,8 +18,8 @@ final class AppRefresher: Sendable {
     let logger: Logger
     let wakeup = Wakeup()
     let forced = Mutex(PendingForcedRefresh())
-    /// The `forced_at` of the request this worker got accepted and has not yet counted (`settleAccepted`).
-    let accepted = Mutex<Int64?>(nil)
+    /// The request this worker got accepted and has not yet counted (`settleAccepted`).
+    let accepted = Mutex<AcceptedRequest?>(nil)
     /// `LoopState.remembered`, readable outside the loop for the watchdog's gauges.
     private let latest = Mutex<TokenRecord?>(nil)
 

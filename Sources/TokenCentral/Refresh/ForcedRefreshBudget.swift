@@ -61,8 +61,13 @@ public struct ForcedRefreshRefusal: Sendable, Hashable {
         /// forcing would fail the same way.
         case upstreamRefusing = "upstream_refusing"
 
-        /// Refused by this app's own budget, not by WeChat.
-        public var isBudget: Bool { self != .upstreamRefusing }
+        /// Refused by this app's forced-refresh budget (`ForcedRefreshBudget`), not by WeChat's limits.
+        public var isBudget: Bool {
+            switch self {
+            case .minimumTokenAge, .hourlyBudget, .dailyBudget: true
+            case .stableForceLimit, .upstreamRefusing: false
+            }
+        }
     }
 
     public var reason: Reason
