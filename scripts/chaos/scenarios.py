@@ -654,7 +654,7 @@ def report_loop(ctx):
         if new.seen - revoked > 2.0:
             res.fail(f"a genuine report after a revoke was served {new.seen - revoked:.2f} s later (limit 2 s)")
     refused = h.workers.log_count("forced refresh refused by the app's forced-refresh budget")
-    res.note(f"budget warnings logged: {refused} (at most one per token per worker: min_token_age)")
+    res.note(f"budget warnings logged: {refused} (one per token at most, across workers: min_token_age's period)")
     h.sleep(1.0)
     fig = h.finish()
     judge(res, h, fig, allowed_excess=budget + 1, windows=[(revoked, served + 0.5)])
