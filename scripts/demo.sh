@@ -133,6 +133,7 @@ refresh:
   retry_initial: 500ms
   retry_maximum: 5s
   forced_cooldown: 10s
+  forced_min_token_age: 5s   # the demo reports a token $(( lifetime / 2 )) s old
 http:
   host: 127.0.0.1
 apps:

@@ -31,6 +31,8 @@ redis: {url: "${WORKER_REDIS_URL:-$REDIS_URL}", key_prefix: $prefix}
 upstream: {wechat_base_url: "$mock_url", timeout: 2s}
 worker: {id: example-$worker}
 http: {enabled: false}
+# The examples report a token fetched seconds before (the mock forgot it): honour that at once.
+refresh: {forced_min_token_age: 1ms}
 apps:
   - {appid: $appid, secret_env: EXAMPLE_SECRET}
 YAML

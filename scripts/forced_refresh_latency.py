@@ -30,7 +30,8 @@ def main():
                                f"redis: {{url: '{os.environ['REDIS_URL']}', key_prefix: {prefix}}}\n"
                                f"upstream: {{wechat_base_url: '{base_url}', timeout: 2s}}\n"
                                f"worker: {{id: w{index}}}\nhttp: {{enabled: false}}\n"
-                               f"refresh: {{forced_cooldown: 1ms}}\n"
+                               f"refresh: {{forced_cooldown: 1ms, forced_min_token_age: 1ms, forced_hourly_budget: 1000, "
+                               f"forced_daily_budget: 1000}}\n"
                                f"apps: [{{appid: {appid}, secret_env: LATENCY_SECRET}}]\n", env=env)
         token_key = f"{prefix}:{{{appid}}}:access_token"
         deadline = time.time() + 30

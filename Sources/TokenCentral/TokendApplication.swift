@@ -17,7 +17,10 @@ public struct TokendApplication: Sendable {
     /// This worker's metrics, rendered by `GET /metrics`.
     public let registry: PrometheusCollectorRegistry
 
-    public init(configuration: TokendConfiguration, logger: Logger, registry: PrometheusCollectorRegistry = .init()) throws(RedisError) {
+    /// - Parameter fetcher: upstream; `WeChatUpstream` with `configuration.upstream` when nil (tests pass a scripted one).
+    public init(
+        configuration: TokendConfiguration, logger: Logger, registry: PrometheusCollectorRegistry = .init(), fetcher: (any TokenFetcher)? = nil
+    ) throws(RedisError) {
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: LogKey.worker] = "\(configuration.workerID)"
@@ -31,11 +34,13 @@ public struct TokendApplication: Sendable {
         let context = RefreshContext(
             workerID: configuration.workerID,
             store: store,
-            upstream: WeChatUpstream(settings: configuration.upstream),
+            upstream: fetcher ?? WeChatUpstream(settings: configuration.upstream),
             schedule: RefreshSchedule(ahead: refresh.ahead, lockTTL: refresh.lockTTL),
             failurePolicy: FailurePolicy(retryInitial: refresh.retryInitial, retryMaximum: refresh.retryMaximum,
                                          configErrorRetry: refresh.configErrorRetry),
-            forcedCooldown: refresh.forcedCooldown,
+            forcedBudget: ForcedRefreshBudget(
+                minimumTokenAge: refresh.forcedMinTokenAge, hourly: refresh.forcedHourlyBudget, daily: refresh.forcedDailyBudget,
+                cooldown: refresh.forcedCooldown),
             stableForceDailyLimit: refresh.stableForceDailyLimit,
             checkInterval: refresh.checkInterval,
             fetchPermits: FetchPermits(limit: configuration.upstream.maxConcurrentCalls),

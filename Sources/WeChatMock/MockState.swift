@@ -147,6 +147,13 @@ struct MockState: Sendable {
         self.faults.removeAll()
     }
 
+    /// Revokes the current `/cgi-bin/token` and stable_token tokens of `appid` (see `TokenLedger.revokeCurrent`).
+    mutating func revoke(appid: String, at now: Duration) -> Bool {
+        let token = self.ledger.revokeCurrent(of: TokenSeries(id: appid, kind: .token), at: now)
+        let stable = self.ledger.revokeCurrent(of: TokenSeries(id: appid, kind: .stable), at: now)
+        return token || stable
+    }
+
     mutating func setSecret(_ secret: String, for appid: String) {
         self.appSecrets[appid] = secret
     }

@@ -54,6 +54,14 @@ struct TokenLedger: Sendable {
         return Grant(token: token, expiresIn: Self.wholeSeconds(self.lifetime))
     }
 
+    /// Retires the series' current token at once, without overlap, as WeChat does when an AppSecret is
+    /// reset or a token is otherwise invalidated; the next call issues a new one. False when there is none.
+    mutating func revokeCurrent(of series: TokenSeries, at now: Duration) -> Bool {
+        guard let token = self.current.removeValue(forKey: series) else { return false }
+        self.records[token]?.supersededAt = now - self.overlap
+        return true
+    }
+
     /// The series' current token with its remaining lifetime, or nil when there is none, it expired, or
     /// it expires within `window`.
     func currentGrant(for series: TokenSeries, at now: Duration, unlessExpiringWithin window: Duration = .zero) -> Grant? {

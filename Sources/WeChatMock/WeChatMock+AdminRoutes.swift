@@ -35,6 +35,13 @@ extension WeChatMock {
             return Response(status: .noContent)
         }
 
+        router.post("/mock/apps/{appid}/revoke") { _, context in
+            let appid = try context.parameters.require("appid")
+            guard self.revoke(appid: appid) else { throw HTTPError(.notFound, message: "no current token for \(appid)") }
+            context.logger.info("Token revoked", metadata: ["app.id": "\(appid)"])
+            return Response(status: .noContent)
+        }
+
         router.put("/mock/apps/{appid}") { request, context in
             let appid = try context.parameters.require("appid")
             let body = try await request.decode(as: SecretRequest.self, context: context)

@@ -16,8 +16,14 @@ struct StatusRow: Encodable, Sendable {
     var errcode: Int?
     /// No worker calls WeChat for this app before this unix ms.
     var retryAt: Int64?
+    /// A forced refresh stands for the current token since this unix ms (`forced_at`).
+    var forcedSince: Int64?
+    /// Why forced refreshes are being refused (`forced_refused`: `min_token_age`, `hourly_budget`, ...),
+    /// while that refusal is in effect; with the unix ms it lasts until.
+    var forcedRefused: String?
+    var forcedRefusedUntil: Int64?
 
-    init(appid: String, status: AppStatus, millisecondsLeft: Int?, configuredGrant: Grant?) {
+    init(appid: String, status: AppStatus, millisecondsLeft: Int?, configuredGrant: Grant?, nowMillis: Int64) {
         self.appid = appid
         let record = status.record
         grant = (record?.grant ?? configuredGrant)?.rawValue
@@ -29,5 +35,16 @@ struct StatusRow: Encodable, Sendable {
         lastError = status.lastError
         errcode = status.lastErrcode
         retryAt = status.retryAt
+        forcedSince = status.forcedAt
+        if let refusal = status.forcedRefusal, refusal.until > nowMillis {
+            forcedRefused = refusal.reason.rawValue
+            forcedRefusedUntil = refusal.until
+        }
+    }
+
+    /// The FORCED column: a standing request, or the refusal in effect (until when: `status --json`).
+    var forcedSummary: String {
+        if forcedSince != nil { return "standing" }
+        return forcedRefused.map { "refused: \($0)" } ?? "-"
     }
 }

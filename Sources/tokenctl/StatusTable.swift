@@ -4,7 +4,7 @@ enum StatusTable {
     static let errorWidth = 60
 
     static func render(_ rows: [StatusRow]) -> String {
-        let header = ["APP", "GRANT", "GEN", "EXPIRES IN", "FETCHED BY", "LAST ERROR"]
+        let header = ["APP", "GRANT", "GEN", "EXPIRES IN", "FETCHED BY", "FORCED", "LAST ERROR"]
         let lines = [header] + rows.map { row in
             [
                 row.appid,
@@ -12,6 +12,7 @@ enum StatusTable {
                 row.generation.map(String.init) ?? "-",
                 row.expiresIn.map { "\($0)s" } ?? "no token",
                 row.worker ?? "-",
+                row.forcedSummary,
                 truncated(row.lastError.map { error in row.errcode.map { "[\($0)] \(error)" } ?? error } ?? ""),
             ]
         }

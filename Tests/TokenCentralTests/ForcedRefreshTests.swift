@@ -73,6 +73,33 @@ import WeChatMock
         }
     }
 
+    @Test func aReportWhoseUpstreamCallFailsOnceIsRetried() async throws {
+        try await WorkerFleet.run(workers: 1, apps: Self.apps, mock: Self.mock) { fleet, _ in
+            try await fleet.waitForGeneration("wxforce", atLeast: 1)
+            let current = try #require(try await fleet.currentToken("wxforce"))
+            fleet.mock.inject(.errcode(-1, count: 1), appid: "wxforce")
+            try await fleet.store.redis.publish(fleet.store.keys.refreshChannel, try Self.message(appid: "wxforce", badToken: current))
+            try await fleet.waitForGeneration("wxforce", atLeast: 2, timeout: .seconds(5))
+            #expect(fleet.mock.stats(appid: "wxforce").tokenCalls == 3)
+        }
+    }
+
+    @Test func aFloodOfDistinctStaleTokensCausesNoCall() async throws {
+        try await WorkerFleet.run(workers: 2, apps: Self.apps, mock: Self.mock) { fleet, workers in
+            try await fleet.waitForGeneration("wxforce", atLeast: 1)
+            // Eight times the 64 distinct tokens a worker queues between two passes of its loop.
+            let messages = try (0..<512).map { index in
+                RedisCommand("PUBLISH", fleet.store.keys.refreshChannel, try Self.message(appid: "wxforce", badToken: "invented-\(index)"))
+            }
+            _ = try await fleet.store.redis.pipeline(messages)
+            try await waitUntil("every worker settled every report") {
+                workers.allSatisfy { $0.forcedRequestsSettled("wxforce") == messages.count }
+            }
+            #expect(fleet.mock.stats(appid: "wxforce").tokenCalls == 1)
+            #expect(try await fleet.generation("wxforce") == 1)
+        }
+    }
+
     @Test func malformedAndUnknownMessagesLeaveTheListenerWorking() async throws {
         try await WorkerFleet.run(workers: 1, apps: Self.apps, mock: Self.mock) { fleet, workers in
             try await fleet.waitForGeneration("wxforce", atLeast: 1)

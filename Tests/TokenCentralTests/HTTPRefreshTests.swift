@@ -81,6 +81,66 @@ import WeChatMock
         }
     }
 
+    @Test func aReportThroughATransientFailureIsAnsweredWithTheNewToken() async throws {
+        try await HTTPTestWorker.run { [uri] worker in
+            let bad = try await worker.firstToken()
+            worker.mock.inject(.http500(count: 1), appid: HTTPTestWorker.appid)
+            let response = try await worker.post(uri, body: #"{"bad_token":"\#(bad.token)"}"#)
+            #expect(response.status == .ok)
+            let reply = try response.reply()
+            #expect(reply.refreshed == true)
+            #expect(reply.accessToken != nil && reply.accessToken != bad.token)
+            try await waitUntil("the request was counted as refreshed") { try await worker.forcedRefreshCount("refreshed") == 1 }
+            #expect(try await worker.forcedRefreshCount("refused") == 0)
+        }
+    }
+
+    @Test func aReportRefusedByUpstreamIsAnsweredAtOnceWithTheReason() async throws {
+        try await HTTPTestWorker.run { [uri] worker in
+            let bad = try await worker.firstToken()
+            worker.mock.inject(.errcode(40125, count: 1), appid: HTTPTestWorker.appid)
+            let started = ContinuousClock.now
+            let response = try await worker.post(uri, body: #"{"bad_token":"\#(bad.token)"}"#)
+            #expect(ContinuousClock.now - started < .seconds(2), "answered when refused, not at the deadline")
+            #expect(response.status == .serviceUnavailable)
+            let reply = try response.reply()
+            #expect(reply.error == "refresh_refused")
+            #expect(reply.reason?.contains("upstream refuses this app") == true)
+        }
+    }
+
+    @Test func reportsBeyondTheHourlyBudgetAreAnswered429WithTheReason() async throws {
+        try await HTTPTestWorker.run(configure: { $0.refresh.forcedHourlyBudget = 2 }) { [uri] worker in
+            _ = try await worker.firstToken()
+            let calls = worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls
+            var statuses: [HTTPResponse.Status] = []
+            var last: HTTPReply?
+            for _ in 0..<5 {
+                let current = try #require(try await worker.store.snapshot(HTTPTestWorker.appid).status.record?.token)
+                let response = try await worker.post(uri, body: #"{"bad_token":"\#(current)"}"#)
+                statuses.append(response.status)
+                last = try response.reply()
+            }
+            #expect(statuses == [.ok, .ok, .tooManyRequests, .tooManyRequests, .tooManyRequests])
+            #expect(last?.error == "refresh_budget")
+            #expect(last?.reason?.contains("refresh.forced_hourly_budget") == true)
+            #expect(worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls == calls + 2)
+            #expect(try await worker.store.snapshot(HTTPTestWorker.appid).status.forcedRefusal?.reason == .hourlyBudget)
+            #expect(try await worker.forcedRefreshCount("budget") == 3)
+        }
+    }
+
+    @Test func aReportOfATokenYoungerThanTheMinimumAgeIsAnswered429AtOnce() async throws {
+        try await HTTPTestWorker.run(configure: { $0.refresh.forcedMinTokenAge = .seconds(60) }) { [uri] worker in
+            let young = try await worker.firstToken()
+            let calls = worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls
+            let response = try await worker.post(uri, body: #"{"bad_token":"\#(young.token)"}"#)
+            #expect(response.status == .tooManyRequests)
+            #expect(try response.reply().error == "refresh_budget")
+            #expect(worker.mock.stats(appid: HTTPTestWorker.appid).tokenCalls == calls)
+        }
+    }
+
     @Test func malformedBodyIs400() async throws {
         try await HTTPTestWorker.run(refresher: false) { [uri] worker in
             let response = try await worker.post(uri, body: #"{"bad_token": "#)

@@ -31,9 +31,10 @@ struct HTTPTestWorker: Sendable {
         apiKey: String? = nil,
         appSecret: String = secret,
         refresher: Bool = true,
+        configure: (inout TokendConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (HTTPTestWorker) async throws -> Void
     ) async throws {
-        try await withApplication(apiKey: apiKey, appSecret: appSecret) { application, mock in
+        try await withApplication(apiKey: apiKey, appSecret: appSecret, configure: configure) { application, mock in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if refresher { group.addTask { try await application.refresher.run() } }
                 defer { group.cancelAll() }
@@ -51,6 +52,7 @@ struct HTTPTestWorker: Sendable {
         port: Int = 0,
         idleTimeout: Duration? = nil,
         redisURL: String? = nil,
+        configure: (inout TokendConfiguration) -> Void = { _ in },
         _ body: (TokendApplication, WeChatMock) async throws -> Void
     ) async throws {
         let mock = try WeChatMock(configuration: WeChatMockConfiguration(
@@ -64,6 +66,9 @@ struct HTTPTestWorker: Sendable {
             configuration.http.port = port
             configuration.http.apiKey = apiKey.map(Secret.init)
             if let idleTimeout { configuration.http.idleTimeout = idleTimeout }
+            // Tests report tokens just fetched; the budget's own tests set it.
+            configuration.refresh.forcedMinTokenAge = .zero
+            configure(&configuration)
             let application = try TokendApplication(
                 configuration: configuration, logger: Logger(label: "http-test", factory: { _ in SwiftLogNoOpLogHandler() }))
             do {
@@ -140,9 +145,10 @@ struct HTTPReply: Decodable, Sendable {
     var refreshed: Bool?
     var error: String?
     var message: String?
+    var reason: String?
 
     enum CodingKeys: String, CodingKey {
-        case status, apps, problems, accessToken = "access_token", expiresIn = "expires_in", generation, refreshed, error, message
+        case status, apps, problems, accessToken = "access_token", expiresIn = "expires_in", generation, refreshed, error, message, reason
     }
 }
 

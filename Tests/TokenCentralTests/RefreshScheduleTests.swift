@@ -153,6 +153,19 @@ import Testing
         #expect(self.schedule.decide(status, appid: self.appid, nowMillis: 9 * self.hour + 3_001) == .refresh(.requested))
     }
 
+    @Test func aStandingForcedRefreshMakesAFreshTokenDue() {
+        var status = AppStatus(record: self.record(expiresAt: 10 * self.hour))
+        status.forcedAt = 8 * self.hour
+        #expect(self.schedule.decide(status, appid: self.appid, nowMillis: 8 * self.hour + 1) == .refresh(.forced))
+    }
+
+    @Test func aStandingForcedRefreshWaitsForRetryAtAfterATransientFailure() {
+        var status = AppStatus(record: self.record(expiresAt: 10 * self.hour), retryAt: 8 * self.hour + 600)
+        status.forcedAt = 8 * self.hour
+        #expect(self.schedule.decide(status, appid: self.appid, nowMillis: 8 * self.hour + 1) == .wait(untilMillis: 8 * self.hour + 600))
+        #expect(self.schedule.decide(status, appid: self.appid, nowMillis: 8 * self.hour + 600) == .refresh(.forced))
+    }
+
     @Test func retryAtInTheFutureIsHonouredWithoutAToken() {
         let status = AppStatus(retryAt: self.hour + 5_000, failures: 3)
         #expect(self.schedule.decide(status, appid: self.appid, nowMillis: self.hour) == .wait(untilMillis: self.hour + 5_000))

@@ -10,7 +10,7 @@ import Testing
     let appid = "wxfence"
 
     init() throws {
-        store = TokenStore(redis: try RedisClient(url: try sharedRedisURL()), keys: TokenKeys(prefix: uniquePrefix("store")))
+        store = try .onSharedRedis("store")
     }
 
     /// A token issued within `window`, relative to the Redis time `now`, valid for a minute.

@@ -67,10 +67,26 @@ import TokenCentral
         let outcome = try await tokenctl.run(["--config", file.path, "status"])
         #expect(outcome.status == 0)
         let lines = outcome.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        #expect(lines.first == ["APP", "GRANT", "GEN", "EXPIRES", "IN", "FETCHED", "BY", "LAST", "ERROR"])
+        #expect(lines.first == ["APP", "GRANT", "GEN", "EXPIRES", "IN", "FETCHED", "BY", "FORCED", "LAST", "ERROR"])
         #expect(lines.dropFirst().first?.prefix(3) == ["wxconfigured", "token", "3"])
-        #expect(lines.dropFirst(2).first == ["wxwaiting", "stable_token", "-", "no", "token", "-"])
+        #expect(lines.dropFirst(2).first == ["wxwaiting", "stable_token", "-", "no", "token", "-", "-"])
         try await cleanUp("wxconfigured")
+    }
+
+    @Test func statusShowsAForcedRefreshRefusalWhileItIsInEffect() async throws {
+        try await seed("wxrefused", token: "token-r", generation: 5)
+        try await seed("wxpast", token: "token-p", generation: 6)
+        try await redis.send("HSET", keys.meta("wxrefused"), "forced_refused", "hourly_budget", "forced_refused_until", Int64.max / 2)
+        try await redis.send("HSET", keys.meta("wxpast"), "forced_refused", "min_token_age", "forced_refused_until", 1)
+
+        let json = try await tokenctl.run(connection + ["status", "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]])
+        #expect(rows.map { $0["forced_refused"] as? String } == [nil, "hourly_budget"])
+        let table = try await tokenctl.run(connection + ["status"])
+        let lines = table.output.split(separator: "\n")
+        #expect(lines.first { $0.hasPrefix("wxrefused") }?.contains("refused: hourly_budget") == true)
+        #expect(lines.first { $0.hasPrefix("wxpast") }?.contains("refused") == false)
+        try await cleanUp("wxrefused", "wxpast")
     }
 
     @Test func getPrintsTheTokenOrFails() async throws {

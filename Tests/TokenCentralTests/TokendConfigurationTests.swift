@@ -116,6 +116,9 @@ import Testing
         #expect(configuration.refresh.configErrorRetry == .seconds(300))
         #expect(configuration.refresh.forcedCooldown == .seconds(60))
         #expect(configuration.refresh.stableForceDailyLimit == 20)
+        #expect(configuration.refresh.forcedMinTokenAge == .seconds(60))
+        #expect(configuration.refresh.forcedHourlyBudget == 20)
+        #expect(configuration.refresh.forcedDailyBudget == 200)
         #expect(configuration.http.enabled)
         #expect(configuration.http.host == "127.0.0.1")
         #expect(configuration.http.port == 8080)
@@ -147,6 +150,9 @@ import Testing
         #expect(example.refresh.configErrorRetry == defaults.refresh.configErrorRetry)
         #expect(example.refresh.forcedCooldown == defaults.refresh.forcedCooldown)
         #expect(example.refresh.stableForceDailyLimit == defaults.refresh.stableForceDailyLimit)
+        #expect(example.refresh.forcedMinTokenAge == defaults.refresh.forcedMinTokenAge)
+        #expect(example.refresh.forcedHourlyBudget == defaults.refresh.forcedHourlyBudget)
+        #expect(example.refresh.forcedDailyBudget == defaults.refresh.forcedDailyBudget)
         #expect(example.http.enabled == defaults.http.enabled)
         #expect(example.http.host == defaults.http.host)
         #expect(example.http.port == defaults.http.port)
@@ -392,6 +398,33 @@ import Testing
     @Test func nonHTTPBaseURLNamesTheField() throws {
         let error = try #require(self.failure("upstream:\n  wechat_base_url: ftp://api.weixin.qq.com\n" + self.apps))
         #expect(error.field == "upstream.wechat_base_url")
+    }
+
+    @Test func forcedRefreshBudgetIsReadFromTheFileAndTheEnvironment() throws {
+        let yaml = "refresh:\n  forced_min_token_age: 2m\n  forced_hourly_budget: 5\n  forced_daily_budget: 50\n" + self.apps
+        let fromFile = try self.parse(yaml).refresh
+        #expect(fromFile.forcedMinTokenAge == .seconds(120))
+        #expect(fromFile.forcedHourlyBudget == 5)
+        #expect(fromFile.forcedDailyBudget == 50)
+        var environment = self.environment
+        environment["TOKEND_REFRESH_FORCED_MIN_TOKEN_AGE"] = "1500ms"
+        environment["TOKEND_REFRESH_FORCED_HOURLY_BUDGET"] = "7"
+        environment["TOKEND_REFRESH_FORCED_DAILY_BUDGET"] = "70"
+        let fromEnvironment = try self.parse(yaml, environment: environment).refresh
+        #expect(fromEnvironment.forcedMinTokenAge == .milliseconds(1500))
+        #expect(fromEnvironment.forcedHourlyBudget == 7)
+        #expect(fromEnvironment.forcedDailyBudget == 70)
+    }
+
+    @Test func hourlyForcedBudgetAboveTheDailyOneNamesTheHourlyField() throws {
+        let error = try #require(self.failure("refresh:\n  forced_hourly_budget: 30\n  forced_daily_budget: 20\n" + self.apps))
+        #expect(error.field == "refresh.forced_hourly_budget")
+    }
+
+    @Test(arguments: [("forced_daily_budget", "1001"), ("forced_hourly_budget", "-1"), ("forced_min_token_age", "2h")])
+    func forcedBudgetOutOfRangeNamesTheField(key: String, value: String) throws {
+        let error = try #require(self.failure(self.refresh(key, value)))
+        #expect(error.field == "refresh.\(key)")
     }
 
     @Test func retryMaximumShorterThanRetryInitialNamesTheMaximum() throws {

@@ -30,6 +30,10 @@ struct WorkerFleet {
         configuration.refresh.retryMaximum = .seconds(2)
         configuration.refresh.configErrorRetry = .seconds(60)
         configuration.refresh.forcedCooldown = .seconds(2)
+        // Tests report tokens just fetched, many times over; the budget's own tests set these.
+        configuration.refresh.forcedMinTokenAge = .zero
+        configuration.refresh.forcedHourlyBudget = 1000
+        configuration.refresh.forcedDailyBudget = 1000
         configuration.http.enabled = false
         return configuration
     }
@@ -41,12 +45,14 @@ struct WorkerFleet {
     }()
 
     /// Runs `body` with a mock serving `mockConfiguration` and `workers` workers for `apps`, each
-    /// configured by `configuration(...)` and then `configure`.
+    /// configured by `configuration(...)` and then `configure`, calling upstream through `fetcher` when
+    /// given (the mock still serves validation and admin calls).
     static func run(
         workers: Int,
         apps: [AppConfiguration],
         mock mockConfiguration: WeChatMockConfiguration,
         redisURL: String? = nil,
+        fetcher: (any TokenFetcher)? = nil,
         configure: (inout TokendConfiguration) -> Void = { _ in },
         _ body: (WorkerFleet, [TokendApplication]) async throws -> Void
     ) async throws {
@@ -58,7 +64,7 @@ struct WorkerFleet {
                 var workerConfiguration = configuration(
                     worker: "worker-\(index)", apps: apps, redisURL: redisURL, prefix: prefix, mockURL: mockURL)
                 configure(&workerConfiguration)
-                return try TokendApplication(configuration: workerConfiguration, logger: logger)
+                return try TokendApplication(configuration: workerConfiguration, logger: logger, fetcher: fetcher)
             }
             let fleet = WorkerFleet(
                 mock: mock, mockURL: mockURL, redisURL: redisURL, prefix: prefix,
@@ -170,7 +176,7 @@ extension TokendApplication {
 
     /// Forced refresh requests of `appid` this worker has settled, whatever their outcome.
     func forcedRequestsSettled(_ appid: String) -> Int {
-        ["refreshed", "deduplicated", "cooldown", "refused"].reduce(0) { sum, outcome in
+        ["refreshed", "deduplicated", "cooldown", "budget", "refused"].reduce(0) { sum, outcome in
             sum + counter("tokencentral_forced_refresh_total", app: appid, outcome: outcome)
         }
     }
@@ -183,5 +189,12 @@ extension TokendApplication {
     /// The value of a per-app gauge as `/metrics` renders it; nil when the worker has no such gauge.
     func gauge(_ name: String, app appid: String) -> Double? {
         sampleValue("\(name){app=\"\(appid)\"}", in: renderedMetrics())
+    }
+}
+
+extension TokenStore {
+    /// A store on the shared test Redis under a fresh key prefix starting with `name`.
+    static func onSharedRedis(_ name: String) throws -> TokenStore {
+        TokenStore(redis: try RedisClient(url: try sharedRedisURL()), keys: TokenKeys(prefix: uniquePrefix(name)))
     }
 }

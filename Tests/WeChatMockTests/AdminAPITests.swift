@@ -42,6 +42,19 @@ import WeChatMock
         #expect(body.errcode == -1)
     }
 
+    @Test func revokedTokenIsRejectedAtOnceAndAnUnknownAppIs404() async throws {
+        let mock = try Fixture.mock()
+        let (token, revoked, unknown) = try await withRouter(mock) { client in
+            let token = try #require(try await client.token().accessToken)
+            let revoked = try await client.post("/mock/apps/\(Fixture.appid)/revoke", json: "")
+            let unknown = try await client.post("/mock/apps/wxnobody/revoke", json: "")
+            return (token, revoked.status, unknown.status)
+        }
+        #expect(revoked == .noContent)
+        #expect(unknown == .notFound)
+        #expect(mock.validate(token: token) == .superseded)
+    }
+
     @Test func postedFaultWithCountMinusOneLastsUntilDeleted() async throws {
         let mock = try Fixture.mock()
         let bodies = try await withRouter(mock) { client in

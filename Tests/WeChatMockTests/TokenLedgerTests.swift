@@ -37,6 +37,16 @@ import Testing
         #expect(ledger.validate("t2", at: .seconds(400)).result == .ok)
     }
 
+    @Test func aRevokedTokenIsRejectedAtOnceAndIsNoLongerCurrent() {
+        var ledger = self.ledger(issuing: [("t1", 0)])
+        let revoked = ledger.revokeCurrent(of: self.app, at: .seconds(100))
+        #expect(revoked)
+        #expect(ledger.validate("t1", at: .seconds(100)).result == .superseded)
+        #expect(ledger.currentGrant(for: self.app, at: .seconds(100)) == nil)
+        let again = ledger.revokeCurrent(of: self.app, at: .seconds(101))
+        #expect(!again)
+    }
+
     @Test func expiryWinsOverSupersession() {
         let ledger = self.ledger(issuing: [("t1", 0), ("t2", 7000)])
         #expect(ledger.validate("t1", at: .seconds(7400)).result == .expired)

@@ -55,6 +55,14 @@ class MockAdmin:
     def clear_faults(self):
         self._request("DELETE", "/mock/faults")
 
+    def errcode(self, token):
+        """What a WeChat business API answers for `token` (getcallbackip): 0, 40001 or 42001."""
+        return self._request("GET", "/cgi-bin/getcallbackip?access_token=" + urllib.parse.quote(token, safe="")).get("errcode", 0)
+
+    def revoke(self, appid):
+        """Invalidates the app's current token at once (readers get 40001), as a secret reset does."""
+        self._request("POST", f"/mock/apps/{urllib.parse.quote(appid)}/revoke")
+
 
 @dataclass
 class ReaderCounts:

@@ -237,6 +237,8 @@ class Workers:
             "retry_initial": "100ms",
             "retry_maximum": "1s",
             "forced_cooldown": "2s",
+            # Scenarios report tokens a second old (storm) and readers report the tokens they were refused.
+            "forced_min_token_age": "500ms",
         }
         refresh_settings.update(refresh or {})
         app_lines = []

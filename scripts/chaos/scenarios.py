@@ -186,7 +186,8 @@ def pause_holder(ctx):
     """SIGSTOP the lease holder during its upstream call for longer than the lease, then SIGCONT: another
     worker takes over; the fenced write must keep the token WeChat issued last. Allowance +2: the paused
     holder's call (like a killed holder's) and one more fetch after it, certainly issued last (the taker
-    saw an abandoned call; the paused holder's late write found the issue order ambiguous)."""
+    saw an abandoned call; the paused holder's late write found the issue order ambiguous). Every token
+    stored must have been issued after the one before it (`check_issue_order`)."""
     res = ctx.result
     h = ctx.harness("pause", [APP])
     h.wait_first_tokens()
@@ -217,7 +218,23 @@ def pause_holder(ctx):
     requested = bool(h.sampler.tracks[APP].refresh_requested)
     res.note(f"write outcomes logged: ambiguous {ambiguous}, older {older}; lease-lost warnings {lost}; "
              f"refresh_requested seen in meta: {'yes' if requested else 'no'}")
+    check_issue_order(res, h, APP)
     judge(res, h, fig, allowed_excess=2)
+
+
+def check_issue_order(res, h, appid):
+    """The fence's promise, checked on what Redis held: each token stored was issued after the one before it
+    (its issue window starts after the previous window ends). Unlike the generation, which the write script
+    raises whatever it writes, this fails if a late write of an earlier-issued token ever won."""
+    with h.sampler.lock:
+        tokens = list(h.sampler.tracks[appid].tokens)
+    backwards = [(a, b) for a, b in zip(tokens, tokens[1:]) if b.issued_min <= a.issued_max]
+    res.note(f"issue order of the {len(tokens)} tokens stored: "
+             f"{'strictly increasing' if not backwards else f'{len(backwards)} step(s) back'}")
+    if backwards:
+        a, b = backwards[0]
+        res.fail(f"generation {b.generation} (issued {b.issued_min}..{b.issued_max}) was stored after generation "
+                 f"{a.generation} (issued {a.issued_min}..{a.issued_max}): not issued after it")
 
 
 def flush(ctx):
@@ -529,6 +546,124 @@ def storm(ctx):
     judge(res, h, fig, allowed_excess=1)
 
 
+def report_current(h, appid, client=None):
+    """Publishes a report of the token Redis holds now, as a business server that got 40001 does; returns it."""
+    own = client is None
+    client = client or h.redis.client()
+    try:
+        token = client.get(f"{h.prefix}:{{{appid}}}:access_token")
+        if token is not None:
+            client.publish(f"{h.prefix}:refresh", json.dumps({"appid": appid, "bad_token": token}))
+        return token
+    finally:
+        if own:
+            client.close()
+
+
+def fresh_cycle(h, appid, age_s):
+    """Waits for a scheduled refresh, then until that token is `age_s` old: a forced refresh now has most
+    of a cycle before the next scheduled one."""
+    token = h.wait_new_token(appid, timeout=h.lifetime)
+    if token is None:
+        raise HarnessError("no scheduled refresh within a lifetime")
+    h.sleep(max(0.0, token.issued_max / 1000 + age_s - time.time()))
+    return token
+
+
+def forced_transient(ctx):
+    """WeChat revokes the current token; the forced refresh's first upstream call fails (errcode -1); a
+    business server reports the token once: the request stands in Redis (forced_at) and is carried out at
+    retry_at. Expected: the new token within the retry delay + 2 s, in at most 3 upstream calls. No
+    readers: their repeated reports would hide a request lost after its first call."""
+    res = ctx.result
+    h = ctx.harness("forced-transient", [APP], readers=0)
+    h.wait_first_tokens()
+    fresh_cycle(h, APP, age_s=1.0)
+    base = h.admin.token_calls(APP)
+    since = h.sampler.token_count(APP)
+    h.admin.fault("errcode", appid=APP, count=1, errcode=-1)
+    h.admin.revoke(APP)
+    revoked = time.time()
+    bad = report_current(h, APP)
+    h.note(f"revoked the token, queued one errcode -1, reported it ({bad[:8]}...): WeChat answers "
+           f"{h.admin.errcode(bad)} for it")
+    # retry_initial 100 ms: the first retry waits half to all of it.
+    limit = 0.1 + 2.0
+    new = h.wait_new_token(APP, timeout=limit + 3, since=since)
+    calls = h.admin.token_calls(APP) - base
+    if new is None:
+        res.fail(f"no new token within {limit + 3:.1f} s of the report ({calls} upstream calls)")
+        served = revoked + limit + 3
+    else:
+        served = new.seen
+        res.note(f"{new.worker} stored generation {new.generation} {new.seen - revoked:.2f} s after the report, "
+                 f"{calls} upstream calls (the failed one included)")
+        if new.seen - revoked > limit:
+            res.fail(f"new token {new.seen - revoked:.2f} s after the report (limit {limit:.1f} s)")
+        if h.admin.errcode(new.token) != 0:
+            res.fail("WeChat rejects the new token")
+    if calls > 3:
+        res.fail(f"{calls} upstream calls for one forced refresh through one failure (at most 3)")
+    h.sleep(1.0)
+    fig = h.finish()
+    # The failed call and the forced one are extra.
+    judge(res, h, fig, allowed_excess=2, windows=[(revoked, served + 0.5)])
+
+
+def report_loop(ctx):
+    """A client reports the current token every 100 ms for 60 s (20 s with --short), with a forced-refresh
+    budget of 5 s minimum token age and 20 an hour: upstream calls stay within it (one per 5 s), and a
+    genuine report after a revoke is still served within 2 s."""
+    res = ctx.result
+    duration = 20 if ctx.short else 60
+    min_age_s, hourly = 5.0, 20
+    h = ctx.harness("report-loop", [APP], refresh={"forced_min_token_age": "5s", "forced_hourly_budget": hourly,
+                                                   "forced_daily_budget": 100}, timeout=150.0 + duration)
+    h.wait_first_tokens()
+    fresh_cycle(h, APP, age_s=0.0)
+    base = h.admin.token_calls(APP)
+    since = h.sampler.token_count(APP)
+    client = h.redis.client()
+    reports = 0
+    started = time.time()
+    try:
+        while time.time() - started < duration:
+            if report_current(h, APP, client) is not None:
+                reports += 1
+            h.sleep(0.1)
+    finally:
+        client.close()
+    calls = h.admin.token_calls(APP) - base
+    tokens = h.sampler.token_count(APP) - since
+    budget = min(hourly, int(duration / min_age_s) + 1)
+    res.note(f"{reports} reports of the current token in {duration} s: {calls} upstream calls, {tokens} new tokens "
+             f"(budget: one per {min_age_s:.0f} s, {hourly} an hour: at most {budget})")
+    if calls > budget:
+        res.fail(f"{calls} upstream calls from {reports} reports in {duration} s (budget {budget})")
+    # A genuine report: the token is revoked once it is older than the minimum age.
+    with h.sampler.lock:
+        current = h.sampler.tracks[APP].tokens[-1]
+    h.sleep(max(0.0, current.issued_max / 1000 + min_age_s + 0.2 - time.time()))
+    since = h.sampler.token_count(APP)
+    h.admin.revoke(APP)
+    revoked = time.time()
+    report_current(h, APP)
+    new = h.wait_new_token(APP, timeout=5, since=since)
+    if new is None:
+        res.fail("a genuine report after a revoke got no new token within 5 s")
+        served = revoked + 5
+    else:
+        served = new.seen
+        res.note(f"genuine report after a revoke: new token {new.seen - revoked:.2f} s later")
+        if new.seen - revoked > 2.0:
+            res.fail(f"a genuine report after a revoke was served {new.seen - revoked:.2f} s later (limit 2 s)")
+    refused = h.workers.log_count("forced refresh refused by the app's forced-refresh budget")
+    res.note(f"budget warnings logged: {refused} (one per token at most, across workers: min_token_age's period)")
+    h.sleep(1.0)
+    fig = h.finish()
+    judge(res, h, fig, allowed_excess=budget + 1, windows=[(revoked, served + 0.5)])
+
+
 def many_apps(lifetime):
     def scenario(ctx):
         res = ctx.result
@@ -750,6 +885,8 @@ SCENARIOS = [
     Scenario("upstream-garbage", "upstream garbage bodies for longer than the margin", upstream_fault("garbage"), False),
     Scenario("wrong-secret", "one app with a wrong secret among 20", wrong_secret, False),
     Scenario("storm", "forced-refresh storm: 10,000 messages, same bad token, 1 s", storm, True),
+    Scenario("forced-transient", "forced refresh through a transient failure", forced_transient, False),
+    Scenario("report-loop", "a client reporting the current token every 100 ms for 60 s", report_loop, False),
     Scenario("1000-apps", "1,000 apps × 3 workers over 2 lifetimes (8 s tokens)", many_apps(8), False),
     Scenario("1000-apps-30s", "1,000 apps × 3 workers over 2 lifetimes (30 s tokens)", many_apps(30), False),
     Scenario("restore-older", "an older token restored after a refresh (DUMP/RESTORE)", restore_older, False),

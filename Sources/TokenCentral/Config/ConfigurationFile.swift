@@ -55,11 +55,16 @@ struct ConfigurationFile: Decodable {
         var configErrorRetry: DurationValue?
         var forcedCooldown: DurationValue?
         var stableForceDailyLimit: Int?
+        var forcedMinTokenAge: DurationValue?
+        var forcedHourlyBudget: Int?
+        var forcedDailyBudget: Int?
 
         enum CodingKeys: String, CodingKey {
             case ahead, lockTtl = "lock_ttl", checkInterval = "check_interval", retryInitial = "retry_initial"
             case retryMaximum = "retry_maximum", configErrorRetry = "config_error_retry"
             case forcedCooldown = "forced_cooldown", stableForceDailyLimit = "stable_force_daily_limit"
+            case forcedMinTokenAge = "forced_min_token_age", forcedHourlyBudget = "forced_hourly_budget"
+            case forcedDailyBudget = "forced_daily_budget"
         }
     }
 
@@ -107,7 +112,7 @@ struct ConfigurationFile: Decodable {
         "worker": ["id"],
         "refresh": [
             "ahead", "lock_ttl", "check_interval", "retry_initial", "retry_maximum", "config_error_retry",
-            "forced_cooldown", "stable_force_daily_limit",
+            "forced_cooldown", "stable_force_daily_limit", "forced_min_token_age", "forced_hourly_budget", "forced_daily_budget",
         ],
         "http": ["enabled", "host", "port", "api_key_env", "api_key_file", "allow_unauthenticated", "idle_timeout"],
         "apps[]": ["appid", "grant", "secret_env", "secret_file", "corpid", "agentid"],

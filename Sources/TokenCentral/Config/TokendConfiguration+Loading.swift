@@ -120,6 +120,7 @@ struct Resolver {
         configuration.refresh.stableForceDailyLimit = try integer(
             "refresh.stable_force_daily_limit", refresh?.stableForceDailyLimit,
             default: defaults.refresh.stableForceDailyLimit, range: 0...10_000)
+        try resolveForcedBudget(refresh, into: &configuration.refresh, defaults: defaults.refresh)
         if configuration.refresh.retryMaximum < configuration.refresh.retryInitial {
             throw fail("refresh.retry_maximum", "must not be shorter than refresh.retry_initial")
         }
@@ -139,6 +140,23 @@ struct Resolver {
 
         configuration.apps = try apps(parsed.apps ?? [])
         return configuration
+    }
+
+    /// The forced-refresh budget (`ForcedRefreshBudget`): daily at most 1,000, half of WeChat's 2,000 daily
+    /// token calls, so scheduled refreshes keep the other half whatever is configured.
+    private func resolveForcedBudget(
+        _ refresh: ConfigurationFile.Refresh?, into resolved: inout TokendConfiguration.Refresh, defaults: TokendConfiguration.Refresh
+    ) throws(ConfigError) {
+        resolved.forcedMinTokenAge = try duration(
+            "refresh.forced_min_token_age", refresh?.forcedMinTokenAge, default: defaults.forcedMinTokenAge)
+        if resolved.forcedMinTokenAge > .seconds(3600) { throw fail("refresh.forced_min_token_age", "must be at most 1h") }
+        resolved.forcedHourlyBudget = try integer(
+            "refresh.forced_hourly_budget", refresh?.forcedHourlyBudget, default: defaults.forcedHourlyBudget, range: 0...1000)
+        resolved.forcedDailyBudget = try integer(
+            "refresh.forced_daily_budget", refresh?.forcedDailyBudget, default: defaults.forcedDailyBudget, range: 0...1000)
+        if resolved.forcedHourlyBudget > resolved.forcedDailyBudget {
+            throw fail("refresh.forced_hourly_budget", "must not exceed refresh.forced_daily_budget")
+        }
     }
 
     private func apps(_ entries: [ConfigurationFile.App]) throws(ConfigError) -> [AppConfiguration] {

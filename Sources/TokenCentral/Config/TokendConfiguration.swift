@@ -42,6 +42,19 @@ public struct TokendConfiguration: Sendable {
         public var forcedCooldown: Duration = .seconds(60)
         /// `force_refresh:true` calls allowed per app per day for stable_token apps (WeChat's own limit).
         public var stableForceDailyLimit: Int = 20
+        /// A report of a token younger than this is refused (HTTP 429). A token is valid when WeChat issues
+        /// it; a genuine report within its first minute means another system fetches tokens for the same
+        /// app, a ping-pong a forced refresh cannot win: this slows it, and any report loop, to one call a
+        /// minute.
+        public var forcedMinTokenAge: Duration = .seconds(60)
+        /// Forced refreshes honoured per app per hour, across all workers. Twenty genuine revocations in
+        /// one hour is far beyond anything real, and it keeps a report loop from spending the day's budget
+        /// in its first hour.
+        public var forcedHourlyBudget: Int = 20
+        /// Forced refreshes honoured per app per Beijing day, across all workers. WeChat allows 2,000 token
+        /// calls a day; scheduled refreshes of 7,200 s tokens use about 12-24 plus a few retries. 200 (a
+        /// tenth) leaves 1,800 for them, whatever clients report: a quota no report loop can exhaust.
+        public var forcedDailyBudget: Int = 200
     }
 
     public struct HTTP: Sendable {

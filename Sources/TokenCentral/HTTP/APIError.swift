@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// An error answered to an API client as `{"error":"<code>","message":"<text>"}`.
+/// An error answered to an API client as `{"error":"<code>","message":"<text>"}`, plus `"reason"` when a
+/// forced refresh was refused.
 ///
 /// `code` is the contract: clients switch on it, so its spellings never change. `message` is for a
 /// person reading a log or a terminal; it never holds a secret or a token.
@@ -16,6 +17,11 @@ struct APIError: HTTPResponseError, Sendable {
         case refreshTimeout = "refresh_timeout"
         /// Too many refresh requests wait on this worker already; retry after `Retry-After` seconds.
         case busy
+        /// A forced refresh refused by the app's forced-refresh budget (`ForcedRefreshBudget`).
+        case refreshBudget = "refresh_budget"
+        /// A forced refresh refused because upstream refuses the app (configuration, risk control, quota)
+        /// or the stable_token force allowance is used up.
+        case refreshRefused = "refresh_refused"
         case internalError = "internal_error"
 
         var status: HTTPResponse.Status {
@@ -26,6 +32,8 @@ struct APIError: HTTPResponseError, Sendable {
             case .payloadTooLarge: .contentTooLarge
             case .tokenUnavailable, .redisUnavailable, .busy: .serviceUnavailable
             case .refreshTimeout: .gatewayTimeout
+            case .refreshBudget: .tooManyRequests
+            case .refreshRefused: .serviceUnavailable
             case .internalError: .internalServerError
             }
         }
@@ -33,10 +41,13 @@ struct APIError: HTTPResponseError, Sendable {
 
     var code: Code
     var message: String
+    /// For a refused forced refresh: why, and when to try again, for a person; nil otherwise.
+    var reason: String?
 
-    init(_ code: Code, _ message: String) {
+    init(_ code: Code, _ message: String, reason: String? = nil) {
         self.code = code
         self.message = message
+        self.reason = reason
     }
 
     var status: HTTPResponse.Status { code.status }
@@ -52,10 +63,11 @@ struct APIError: HTTPResponseError, Sendable {
     private struct Body: Encodable {
         var error: String
         var message: String
+        var reason: String?
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try context.responseEncoder.encode(Body(error: code.rawValue, message: message), from: request, context: context)
+        var response = try context.responseEncoder.encode(Body(error: code.rawValue, message: message, reason: reason), from: request, context: context)
         response.status = status
         // RFC 6750: a 401 names the scheme the client should use.
         if code == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }

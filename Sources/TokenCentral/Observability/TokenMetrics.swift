@@ -11,9 +11,9 @@ import Synchronization
 /// | tokencentral_upstream_calls_total | counter | app, endpoint, result (ok, transient, configuration, risk_control, quota) |
 /// | tokencentral_upstream_errcodes_total | counter | app, errcode |
 /// | tokencentral_lock_total | counter | app, outcome (acquired, contended, lost) |
-/// | tokencentral_forced_refresh_total | counter | app, outcome (refreshed, deduplicated, cooldown, refused; unknown_app and malformed with app="unknown") |
+/// | tokencentral_forced_refresh_total | counter | app, outcome (refreshed, deduplicated, cooldown, budget, refused; unknown_app and malformed with app="unknown") |
 /// | tokencentral_redis_errors_total | counter | operation (refresh, watchdog, http; subscribe: subscriptions lost and re-established) |
-/// | tokencentral_forced_refresh_latency_seconds | histogram | — (request received → new token written) |
+/// | tokencentral_forced_refresh_latency_seconds | histogram | — (request accepted in Redis → new token issued) |
 /// | tokencentral_redis_clock_steps_total | counter | direction (back, forward): jumps of the Redis clock this worker saw |
 /// | tokencentral_anomalies_total | counter | kind (stale_token, implausible_meta, lock_without_ttl, refused_write, lifetime_capped) |
 ///
@@ -83,7 +83,8 @@ final class AppMetrics: Sendable {
         "risk_control": MetricCounter(), "quota": MetricCounter(),
     ]
     let forced: KeyValuePairs<ForcedRefreshOutcome, MetricCounter> = [
-        .refreshed: MetricCounter(), .deduplicated: MetricCounter(), .cooldown: MetricCounter(), .refused: MetricCounter(),
+        .refreshed: MetricCounter(), .deduplicated: MetricCounter(), .cooldown: MetricCounter(), .budget: MetricCounter(),
+        .refused: MetricCounter(),
     ]
     /// Errcodes are open-ended: counted as they are seen.
     private let errcodes = Mutex<[Int: Int]>([:])
@@ -136,7 +137,10 @@ public enum ForcedRefreshOutcome: String, Sendable, Hashable {
     case deduplicated
     /// Without `bad_token`, within the cooldown of a previous forced refresh.
     case cooldown
-    /// Not allowed now (stable_token daily force limit, upstream backing off, upstream failure).
+    /// Refused by the app's forced-refresh budget (`ForcedRefreshBudget`: token age, hourly, daily).
+    case budget
+    /// Refused by upstream: it refuses the app (configuration, risk control, quota), or the stable_token
+    /// force allowance is used up. A transient failure refuses nothing: the request stands.
     case refused
     case unknownApp = "unknown_app"
     case malformed

@@ -6,10 +6,6 @@ import Synchronization
 extension AppRefresher {
     /// Logs and counts what the fenced write did with a fetched token.
     func record(_ outcome: WriteOutcome, of write: FetchedWrite, loop: inout LoopState) {
-        if write.force != nil, !outcome.isWritten {
-            // The fetch it caused did not become the stored token: another one is, or will be.
-            metrics.forcedRefresh(.deduplicated)
-        }
         switch outcome {
         case .written(let generation, _):
             loop.loggedError = nil
@@ -18,12 +14,6 @@ extension AppRefresher {
             ])
             if write.refreshNotBefore != nil {
                 logger.notice("the previous lease holder abandoned its upstream call; fetching once more after it would have timed out")
-            }
-            if let force = write.force {
-                metrics.forcedRefresh(.refreshed)
-                let latency = ContinuousClock.now - force.receivedAt
-                context.metrics.forcedRefreshLatency.recordNanoseconds(
-                    latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
             }
         case .same(let generation, _):
             logger.debug("upstream returned the current token again; asking again later",
@@ -66,48 +56,9 @@ extension AppRefresher {
     func refuseForcesForToday(_ error: UpstreamError, lease: RefreshLease, nowMillis: Int64) async throws(RedisError) {
         metrics.upstreamCall(result: error.kindLabel)
         if let errcode = error.errcode { metrics.errcode(errcode) }
-        metrics.forcedRefresh(.refused)
         try await context.store.exhaustStableForceAllowance(app.appid, nowMillis: nowMillis, limit: context.stableForceDailyLimit,
                                                             lease: lease)
         logger.error("forced refresh refused by WeChat: its force_refresh daily limit is used up; normal refreshes go on",
                      metadata: [LogKey.errcode: "\(error.errcode.map(String.init) ?? "-")", LogKey.error: "\(error.errmsg)"])
-    }
-
-    /// Decides whether a forced refresh goes ahead, before taking the lease; returns the request to act on.
-    ///
-    /// A request without `bad_token` that passes the cooldown comes back naming the current token: from
-    /// then on it is deduplicated like any report, so it can wait out a lease held by another worker
-    /// and still cause at most one fetch.
-    func acceptedForcedRefresh(_ request: ForcedRefreshRequest, snapshot: TokenStore.Snapshot) async throws(RedisError)
-        -> ForcedRefreshRequest?
-    {
-        let now = snapshot.time.redisNow()
-        if let retryAt = snapshot.status.retryAt, now < retryAt, snapshot.status.lastError != nil {
-            guard snapshot.status.lastErrorKind == "transient" else {
-                // Bad secret, IP not whitelisted, risk control, quota: forcing would fail the same way.
-                metrics.forcedRefresh(.refused)
-                logger.info("forced refresh refused: upstream refuses this app until retry_at",
-                            metadata: [LogKey.retryIn: "\(retryAt - now) ms", LogKey.errcode: "\(snapshot.status.lastErrcode.map(String.init) ?? "-")"])
-                return nil
-            }
-            // A short transient backoff: keep the request (without waking the loop) and act on it at retry_at.
-            requeue(request)
-            return nil
-        }
-        if let bad = request.badToken {
-            guard snapshot.status.record?.token == bad else {
-                metrics.forcedRefresh(.deduplicated)
-                return nil
-            }
-            return request
-        }
-        // Without a bad token anyone could burn the daily quota: one per cooldown per app, for all workers.
-        guard try await context.store.claimForcedCooldown(app.appid, worker: context.workerID, cooldown: context.forcedCooldown) else {
-            metrics.forcedRefresh(.cooldown)
-            return nil
-        }
-        var accepted = ForcedRefreshRequest(badToken: snapshot.status.record?.token, receivedAt: request.receivedAt)
-        accepted.claimedCooldown = true
-        return accepted
     }
 }

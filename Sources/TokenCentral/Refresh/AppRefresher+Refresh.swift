@@ -10,11 +10,10 @@ struct FetchedWrite: Sendable {
     /// When set, one more fetch is due after this instant (see `TokenStore.write`).
     var refreshNotBefore: Int64?
     var reason: RefreshReason
-    var force: ForcedRefreshRequest?
 }
 
 extension AppRefresher {
-    func refreshUnderLease(reason: RefreshReason, force: ForcedRefreshRequest?, loop: inout LoopState) async throws(RedisError) {
+    func refreshUnderLease(reason: RefreshReason, loop: inout LoopState) async throws(RedisError) {
         if reason == .missing, loop.remembered == nil {
             // No token anywhere in Redis. On a first start nobody has one, but after a flush or a restart
             // without persistence another worker may still hold it in memory and re-seeds it within one
@@ -30,7 +29,7 @@ extension AppRefresher {
             }
             metrics.lockAcquired.increment()
             do throws(RedisError) {
-                try await refresh(reason: reason, force: force, lease: lease, loop: &loop)
+                try await refresh(lease: lease, loop: &loop)
             } catch {
                 try? await context.store.release(lease)
                 throw error
@@ -40,50 +39,35 @@ extension AppRefresher {
         }
         if leased == false {
             // Another worker refreshes. Wait for its `P:refreshed` (wakes us) or poll often enough to take
-            // over within one lease TTL if it died. A report it heard too is served by it (and a reporter
-            // that still gets 40001 reports again); a request that claimed the cooldown waits instead, and
-            // looks again within a check interval: deduplicated if that worker's token replaced the one it
-            // names, served otherwise.
+            // over within one lease TTL if it died; a standing forced refresh is in meta, so it is not
+            // lost either way.
             metrics.lockContended.increment()
-            guard let force else { return await wakeup.wait(until: .now + ttl / 2) }
-            if force.claimedCooldown {
-                requeue(force)
-                await wakeup.wait(until: .now + min(ttl / 2, context.checkInterval))
-            } else {
-                metrics.forcedRefresh(.deduplicated)
-                await wakeup.wait(until: .now + ttl / 2)
-            }
+            await wakeup.wait(until: .now + ttl / 2)
         }
     }
 
-    private func refresh(reason: RefreshReason, force: ForcedRefreshRequest?, lease: RefreshLease, loop: inout LoopState)
-        async throws(RedisError)
-    {
+    private func refresh(lease: RefreshLease, loop: inout LoopState) async throws(RedisError) {
         // Re-read under the lease: another worker may have refreshed between our decision and the lock.
         let fresh = try await context.store.snapshot(app.appid)
         let now = fresh.time.redisNow()
-        if let force {
-            if let bad = force.badToken, fresh.status.record?.token != bad {
-                metrics.forcedRefresh(.deduplicated)
-                return
-            }
-        } else if case .wait = context.schedule.decide(fresh.status, appid: app.appid, nowMillis: now) {
-            return
-        }
-        let forceRefresh = force != nil && app.grant == .stableToken
+        guard case .refresh(let reason) = context.schedule.decide(fresh.status, appid: app.appid, nowMillis: now) else { return }
+        var forceRefresh = fresh.status.forcedAt != nil && app.grant == .stableToken
         if forceRefresh,
             try await !context.store.takeStableForceAllowance(app.appid, nowMillis: now, limit: context.stableForceDailyLimit)
         {
-            metrics.forcedRefresh(.refused)
+            try await context.store.dropForcedRefresh(
+                app.appid, reason: .stableForceLimit, until: now + FailurePolicy.millisUntilQuotaReset(nowMillis: now))
             logger.error("forced refresh refused: stable_token force_refresh daily limit reached",
                          metadata: ["limit": "\(context.stableForceDailyLimit)"])
-            return
+            // A refresh due anyway still goes ahead, in normal mode.
+            guard reason != .forced else { return }
+            forceRefresh = false
         }
 
         let abandonedUntil = abandonedCallDeadline(fresh.status.fetchInProgress, lease: lease)
         try await context.store.announceFetch(lease, startedAt: now)
         let sentAt = ContinuousClock.now
-        let result = await whileRenewing(lease) { [app, upstream = context.upstream] in
+        let result = await whileRenewing(lease) { [app, upstream = context.upstream, forceRefresh] in
             await upstream.fetch(app, forceRefresh: forceRefresh)
         }
         let receivedAt = ContinuousClock.now
@@ -95,7 +79,7 @@ extension AppRefresher {
             // Written even when shutting down: WeChat has already replaced the stored token with this one.
             let write = FetchedWrite(
                 fetched: fetched, issued: issued, lease: lease,
-                refreshNotBefore: abandonedUntil.flatMap { $0 >= issued.lowerBound ? $0 : nil }, reason: reason, force: force)
+                refreshNotBefore: abandonedUntil.flatMap { $0 >= issued.lowerBound ? $0 : nil }, reason: reason)
             loop.unwritten = write
             try await self.write(write, loop: &loop)
         case .failure(let error):
@@ -105,8 +89,8 @@ extension AppRefresher {
                 try await refuseForcesForToday(error, lease: lease, nowMillis: now)
                 return
             }
+            // A transient failure leaves a forced refresh standing, for `retry_at`; any other withdraws it.
             try await recordFailure(error, lease: lease, status: fresh.status, nowMillis: now, loop: &loop)
-            if force != nil { metrics.forcedRefresh(.refused) }
         }
     }
 
@@ -119,7 +103,7 @@ extension AppRefresher {
     /// settles it.
     private func abandonedCallDeadline(_ announced: FetchInProgress?, lease: RefreshLease) -> Int64? {
         guard let announced, announced.lease != lease.value else { return nil }
-        return announced.startedAt + context.upstream.settings.timeout.milliseconds + 1000
+        return announced.startedAt + context.upstream.timeout.milliseconds + 1000
     }
 
     /// Writes a fetched token (fenced), then updates memory, metrics and logs from the outcome.

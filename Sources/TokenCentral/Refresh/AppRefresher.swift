@@ -9,8 +9,9 @@ import Synchronization
 /// The loop: write a fetched token a Redis failure kept out → read meta and the Redis clock → follow a
 /// step of that clock and clamp implausible meta → write the remembered token back if Redis lost it or
 /// serves an older one (`AppRefresher+Reconcile.swift`) → decide (pure `RefreshSchedule`) → either sleep until
-/// due (woken early by `P:refreshed`, forced refreshes, resubscribes and the key watchdog) or take the
-/// lease and refresh (`AppRefresher+Refresh.swift`).
+/// due (woken early by `P:refreshed`, forced refreshes, resubscribes and the watchdog) or take the
+/// lease and refresh (`AppRefresher+Refresh.swift`). A forced refresh is put to Redis first
+/// (`AppRefresher+Forced.swift`), where it stands until a newer token is written.
 final class AppRefresher: Sendable {
     let app: AppConfiguration
     let context: RefreshContext
@@ -18,6 +19,8 @@ final class AppRefresher: Sendable {
     let logger: Logger
     let wakeup = Wakeup()
     let forced = Mutex(PendingForcedRefresh())
+    /// The request this worker got accepted and has not yet counted (`settleAccepted`).
+    let accepted = Mutex<AcceptedRequest?>(nil)
     /// `LoopState.remembered`, readable outside the loop for the watchdog's gauges.
     private let latest = Mutex<TokenRecord?>(nil)
 
@@ -38,17 +41,13 @@ final class AppRefresher: Sendable {
         wakeup.signal()
     }
 
-    /// Queues a forced refresh; requests arriving before the loop sees them are merged (see `PendingForcedRefresh`)
-    /// and counted as deduplicated.
+    /// Queues a forced refresh heard on `P:refresh` for the loop's next pass; requests arriving before
+    /// the loop sees them are merged (see `PendingForcedRefresh`) and counted as deduplicated, so every
+    /// request heard is counted exactly once.
     func requestForcedRefresh(_ request: ForcedRefreshRequest) {
-        requeue(request)
+        let knownCurrent = latest.withLock { $0?.token }
+        if !forced.withLock({ $0.add(request, knownCurrent: knownCurrent) }) { metrics.forcedRefresh(.deduplicated) }
         wakeup.signal()
-    }
-
-    /// Puts a request (back) in the queue for the loop's next pass, counting it as deduplicated when an
-    /// identical one already waits: every request heard is counted exactly once.
-    func requeue(_ request: ForcedRefreshRequest) {
-        if !forced.withLock({ $0.add(request) }) { metrics.forcedRefresh(.deduplicated) }
     }
 
     /// Updates the per-app gauges from memory (no Redis round trip): called on every watchdog tick.
@@ -110,23 +109,21 @@ final class AppRefresher: Sendable {
 
         if try await writeBackIfStale(snapshot, nowMillis: now, loop: &loop) { return }
 
-        var decision = context.schedule.decide(snapshot.status, appid: app.appid, nowMillis: now)
-        var force: ForcedRefreshRequest?
-        if let request = forced.withLock({ $0.take(currentToken: snapshot.status.record?.token) }),
-            let accepted = try await acceptedForcedRefresh(request, snapshot: snapshot)
-        {
-            decision = .refresh(.forced)
-            force = accepted
+        settleAccepted(snapshot)
+        var status = snapshot.status
+        if let (request, others) = forced.withLock({ $0.take(currentToken: status.record?.token) }) {
+            for _ in 0..<others { metrics.forcedRefresh(.deduplicated) }
+            if let since = try await accept(request, snapshot: snapshot).standingSince { status.forcedAt = since }
         }
-        switch decision {
+        switch context.schedule.decide(status, appid: app.appid, nowMillis: now) {
         case .wait(let until):
             await wakeup.wait(until: snapshot.time.localInstant(forRedisMillis: until))
         case .refresh(let reason):
-            if force == nil, let until = loop.refusals.waitUntil(now: .now) {
+            if reason != .forced, let until = loop.refusals.waitUntil(now: .now) {
                 // The fence refused this worker's last token: fetching again at once would be refused the same way.
                 await wakeup.wait(until: until)
             } else {
-                try await refreshUnderLease(reason: reason, force: force, loop: &loop)
+                try await refreshUnderLease(reason: reason, loop: &loop)
             }
         }
     }

@@ -5,10 +5,12 @@ import RedisClient
 struct RefreshContext: Sendable {
     var workerID: String
     var store: TokenStore
-    var upstream: WeChatUpstream
+    /// `WeChatUpstream` in production; a scripted fetcher in tests.
+    var upstream: any TokenFetcher
     var schedule: RefreshSchedule
     var failurePolicy: FailurePolicy
-    var forcedCooldown: Duration
+    /// The app-wide limits on forced refreshes (`ForcedRefreshBudget`).
+    var forcedBudget: ForcedRefreshBudget
     var stableForceDailyLimit: Int
     /// `refresh.check_interval`: how soon a worker that still remembers a token re-seeds a flushed Redis.
     var checkInterval: Duration

@@ -57,6 +57,9 @@ public struct RefreshSchedule: Sendable, Hashable {
             let notBefore = max(record.issuedMax, status.refreshNotBefore ?? .min)
             return now > notBefore ? .refresh(.requested) : .wait(untilMillis: notBefore + 1)
         }
+        // A forced refresh stands in meta until a newer token is written: after a transient failure it
+        // is carried out at `retry_at` (checked first), by whichever worker gets there.
+        if status.forcedAt != nil { return .refresh(.forced) }
         let due = dueAt(record, appid: appid)
         return now >= due ? .refresh(.due) : .wait(untilMillis: due)
     }
@@ -77,6 +80,7 @@ public enum RefreshReason: String, Sendable, Hashable {
     /// Marked `refresh_requested`: two tokens of unknown issue order, or a fetch abandoned by a worker
     /// that died during its upstream call.
     case requested
-    /// A business server reported the current token invalid.
+    /// A forced refresh stands for the current token (`forced_at`): a business server reported it
+    /// invalid, or an operator asked.
     case forced
 }

@@ -39,12 +39,10 @@ public final class TokenRefresher: Service, Sendable {
 
     public var appIDs: [String] { refreshers.keys.sorted() }
 
-    /// Forces a refresh of `appid` (the HTTP API's entry point; pub/sub messages arrive the same way).
-    /// Returns false for an unknown app.
-    public func requestForcedRefresh(appid: String, badToken: String?) -> Bool {
-        guard let refresher = refreshers[appid] else { return false }
-        refresher.requestForcedRefresh(ForcedRefreshRequest(badToken: badToken))
-        return true
+    /// Forces a refresh of `appid` (the HTTP API's entry point): put to Redis at once, so the caller
+    /// learns whether it stands or was refused, and why. Nil for an app this worker does not serve.
+    public func forceRefresh(appid: String, badToken: String?) async throws(RedisError) -> ForcedRefreshVerdict? {
+        try await refreshers[appid]?.forceRefresh(ForcedRefreshRequest(badToken: badToken))
     }
 
     /// The per-app metrics (and the forced-refresh counts of unknown apps) in the Prometheus text format.
@@ -106,9 +104,10 @@ public final class TokenRefresher: Service, Sendable {
     }
 
     /// Every `checkInterval`: wake apps whose token key vanished (FLUSHALL, restart without persistence) or
-    /// holds an older token than the one they know (failover, restore), so they write theirs back; free
-    /// lease keys left without a TTL; wake every app when the Redis clock stepped back, so each moves its
-    /// times with it; and refresh the expiry gauges.
+    /// holds an older token than the one they know (failover, restore), so they write theirs back; wake
+    /// apps with a forced refresh standing in meta (the worker that accepted it may have died) or one this
+    /// worker accepted and has yet to count; free lease keys left without a TTL; wake every app when the
+    /// Redis clock stepped back, so each moves its times with it; and refresh the expiry gauges.
     private func watchTokenKeys() async {
         let appids = appIDs
         var steppedBack = clock.steppedBack
@@ -123,7 +122,13 @@ public final class TokenRefresher: Service, Sendable {
                 }
                 let now = sample.redisNow()
                 for refresher in refreshers.values { refresher.observe(nowMillis: now) }
-                for check in try await store.recheck(appids) { try await refreshers[check.appid]?.recheck(check, nowMillis: now) }
+                for check in try await store.recheck(appids) {
+                    guard let refresher = refreshers[check.appid] else { continue }
+                    try await refresher.recheck(check, nowMillis: now)
+                    if check.forcedRefreshStanding { refresher.wake() }
+                }
+                // A request this worker got accepted may have been withdrawn, which announces nothing.
+                for refresher in refreshers.values where refresher.awaitsSettlement { refresher.wake() }
             } catch {
                 metrics.redisErrorsInWatchdog.increment()
             }

@@ -18,16 +18,18 @@ extension RedisPermissionCheck {
             ["SCRIPT", "LOAD", "return 0"],
             ["SUBSCRIBE", keys.refreshedChannel], ["SUBSCRIBE", keys.refreshChannel],
             ["UNSUBSCRIBE", keys.refreshedChannel, keys.refreshChannel],
-            // Sent by the scripts (TokenStore+Scripts.swift, TokenStore+ForcedRefresh.swift).
+            // Sent by the scripts (TokenStore+Scripts.swift, +ForcedRefresh.swift, +Repair.swift).
             ["HGET", meta, "fetch_lease"], ["HMGET", meta, "token"], ["HDEL", meta, "fetch_lease"],
             ["SET", token, "x", "PX", "1"], ["HINCRBY", meta, "failures", "1"],
             ["PUBLISH", keys.refreshedChannel, "x"],
-            ["GET", lock], ["PEXPIRE", lock, "1"], ["DEL", lock],
+            ["GET", lock], ["PEXPIRE", lock, "1"], ["DEL", lock], ["PTTL", lock],
+            ["HMGET", meta, "generation", "forced_at"],
             ["INCR", stableForce], ["PEXPIRE", stableForce, "1"], ["SET", stableForce, "1", "PX", "1"],
         ]
         let scripts: [Probe] = [
             .evalsha(keys: [token, meta]),  // the fenced write
-            .evalsha(keys: [meta]),  // an upstream failure
+            .evalsha(keys: [meta]),  // an upstream failure, a withdrawn forced refresh
+            .evalsha(keys: [meta, forced]),  // a forced refresh accepted within the budget
             .evalsha(keys: [lock]),  // lease renew and release
             .evalsha(keys: [stableForce]),  // the stable_token force counter
             .evalsha(keys: [stableForce, meta]),  // a spent stable_token force allowance

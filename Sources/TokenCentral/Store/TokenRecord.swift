@@ -59,6 +59,14 @@ public struct AppStatus: Sendable, Hashable {
     /// worker writes its result or records its failure. Still set when the next lease holder reads meta,
     /// it means the previous holder died or was paused mid-call, and WeChat may still issue it a token.
     public var fetchInProgress: FetchInProgress?
+    /// Redis time at which the forced refresh that stands for the current token was accepted
+    /// (`forced_at`); cleared by the write of a newer token, or when upstream refuses the app.
+    public var forcedAt: Int64?
+    /// The last forced refresh refused (`forced_refused`, `forced_refused_until`): by the budget, the
+    /// stable_token force allowance, or an upstream refusing the app. Kept after it ran out, as history.
+    public var forcedRefusal: ForcedRefreshRefusal?
+    /// Redis time of that refusal (`forced_refused_at`).
+    public var forcedRefusedAt: Int64?
 
     public init(
         record: TokenRecord? = nil, lastError: String? = nil, lastErrcode: Int? = nil, lastErrorAt: Int64? = nil,
@@ -102,6 +110,11 @@ public struct AppStatus: Sendable, Hashable {
         refreshNotBefore = int64("refresh_not_before")
         if let lease = fields["fetch_lease"], let startedAt = int64("fetch_started") {
             fetchInProgress = FetchInProgress(lease: lease, startedAt: startedAt)
+        }
+        forcedAt = int64("forced_at")
+        forcedRefusedAt = int64("forced_refused_at")
+        if let reason = fields["forced_refused"].flatMap(ForcedRefreshRefusal.Reason.init(rawValue:)), let until = int64("forced_refused_until") {
+            forcedRefusal = ForcedRefreshRefusal(reason: reason, until: until, firstInPeriod: false)
         }
     }
 }

@@ -12,20 +12,23 @@ extension TokenStore {
         public var generation: Int?
         /// `P:{APPID}:lock` exists without a TTL: no worker wrote it so, and it would block the app forever.
         public var lockWithoutTTL: Bool
+        /// `forced_at` is set in meta: a forced refresh stands, perhaps accepted by a worker that died since.
+        public var forcedRefreshStanding: Bool
     }
 
-    /// The key, the generation and the lease TTL of every app in `appids`, in one pipelined round trip.
+    /// The key, the generation, the standing forced refresh and the lease TTL of every app in `appids`, in one pipelined round trip.
     public func recheck(_ appids: [String]) async throws(RedisError) -> [Recheck] {
         let commands = appids.flatMap { appid in
-            [RedisCommand("GET", keys.accessToken(appid)), RedisCommand("HGET", keys.meta(appid), "generation"),
+            [RedisCommand("GET", keys.accessToken(appid)), RedisCommand("HMGET", keys.meta(appid), "generation", "forced_at"),
              RedisCommand("PTTL", keys.lock(appid))]
         }
         let replies = try await redis.pipeline(commands)
         return appids.enumerated().map { index, appid in
             let base = index * 3
+            let meta = replies[base + 1].array ?? []
             return Recheck(
-                appid: appid, keyToken: replies[base].string, generation: replies[base + 1].string.flatMap { Int($0) },
-                lockWithoutTTL: replies[base + 2].integer == -1)
+                appid: appid, keyToken: replies[base].string, generation: meta.first?.string.flatMap { Int($0) },
+                lockWithoutTTL: replies[base + 2].integer == -1, forcedRefreshStanding: meta.count > 1 && !meta[1].isNull)
         }
     }
 

@@ -16,6 +16,8 @@ extension TokenStore {
     ///   (to the later of the two expiries), keep the generation, and set `retry_at` (ARGV[13]): `expiry` for WeCom, which hands out the
     ///   same token until it expires; `halfway` for stable_token, which renews only in the last minutes
     ///   of a token, so asking again halfway to expiry lands in that window instead of after expiry.
+    ///   A standing forced refresh (`forced_at`) is answered by either: a new token, or the same one
+    ///   again, which is all upstream will hand out until it renews it.
     /// ARGV[9] is the lowest generation the token may get: a worker passes one more than the highest it
     /// has seen, so `generation` keeps rising even after Redis lost the meta hash (restart, FLUSHALL).
     /// ARGV[10] is `reseed` when a worker puts back a token from its memory, `fetch` otherwise.
@@ -49,6 +51,8 @@ extension TokenStore {
               retry_at = math.min(expires_at, now + math.max(1000, math.floor((expires_at - now) / 2)))
             end
             redis.call('HSET', KEYS[2], 'retry_at', retry_at)
+            -- Upstream hands out this token until it renews it: a standing forced refresh got its answer.
+            redis.call('HDEL', KEYS[2], 'forced_at')
           end
           return {'same', generation, expires_at}
         end
@@ -66,7 +70,7 @@ extension TokenStore {
           'generation', generation, 'worker', ARGV[5], 'grant', ARGV[6], 'expires_in', math.floor(lifetime / 1000),
           'issued_min', issued_min, 'issued_max', issued_max)
         redis.call('HDEL', KEYS[2], 'error', 'errcode', 'error_kind', 'error_at', 'retry_at', 'failures', 'refresh_requested',
-          'refresh_not_before')
+          'refresh_not_before', 'forced_at')
         if not_before > 0 then
           redis.call('HSET', KEYS[2], 'refresh_requested', 'abandoned-fetch', 'refresh_not_before', not_before)
         end
@@ -78,7 +82,9 @@ extension TokenStore {
 
     /// Records an upstream failure for every worker to see: the message, the errcode, its kind, and `retry_at`
     /// (Redis time + ARGV[3] ms) before which no worker calls upstream for this app again. Clears the
-    /// failed call's `fetch_lease` announcement (ARGV[5] is its lease).
+    /// failed call's `fetch_lease` announcement (ARGV[5] is its lease). A standing forced refresh
+    /// (`forced_at`) survives a transient failure, to be carried out at `retry_at`; any other kind
+    /// withdraws it as refused (`forced_refused = upstream_refusing`): forcing would fail the same way.
     static let failureScript = RedisScript(
         """
         local t = redis.call('TIME')
@@ -88,6 +94,10 @@ extension TokenStore {
         end
         redis.call('HSET', KEYS[1], 'error', ARGV[1], 'errcode', ARGV[2], 'error_at', now,
           'retry_at', now + tonumber(ARGV[3]), 'error_kind', ARGV[4])
+        if ARGV[4] ~= 'transient' and redis.call('HDEL', KEYS[1], 'forced_at') == 1 then
+          redis.call('HSET', KEYS[1], 'forced_refused', 'upstream_refusing', 'forced_refused_at', now,
+            'forced_refused_until', now + tonumber(ARGV[3]))
+        end
         return redis.call('HINCRBY', KEYS[1], 'failures', 1)
         """
     )
