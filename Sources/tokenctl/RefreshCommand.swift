@@ -49,7 +49,7 @@ struct RefreshCommand: AsyncParsableCommand {
         guard let generation = try await withTimeout(.seconds(timeout), { try await request.requestAndWait(deployment) }) else {
             let hint = badToken == nil
                 ? " (without --bad-token the workers apply a cooldown to forced refreshes)"
-                : "; see `tokenctl status` for the last error"
+                : "; see `tokenctl status` for the last error, or a forced-refresh refusal (FORCED)"
             throw TokenctlError("no new token for \(appid) within \(Duration.seconds(timeout))\(hint)")
         }
         try report(generation: generation, alreadyReplaced: false)

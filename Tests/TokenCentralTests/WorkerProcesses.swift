@@ -33,6 +33,7 @@ final class WorkerProcesses: Sendable {
               check_interval: 200ms
               retry_initial: 100ms
               retry_maximum: 1s
+              forced_min_token_age: 1ms
             http:
               enabled: false
             apps:
