@@ -147,6 +147,13 @@ struct MockState: Sendable {
         self.faults.removeAll()
     }
 
+    /// Revokes `id`'s current tokens of every series (see `TokenLedger.revokeCurrent`).
+    mutating func revoke(_ id: String, at now: Duration) {
+        for kind in [TokenSeries.Kind.token, .stable, .corp] {
+            self.ledger.revokeCurrent(of: TokenSeries(id: id, kind: kind), at: now)
+        }
+    }
+
     mutating func setSecret(_ secret: String, for appid: String) {
         self.appSecrets[appid] = secret
     }

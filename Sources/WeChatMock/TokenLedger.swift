@@ -63,6 +63,13 @@ struct TokenLedger: Sendable {
         return Grant(token: token, expiresIn: Self.wholeSeconds(record.expiresAt - now))
     }
 
+    /// Ends the series' current token at once, past its overlap (as if the secret holder had it replaced
+    /// long ago), so the next token call issues a new one.
+    mutating func revokeCurrent(of series: TokenSeries, at now: Duration) {
+        guard let token = self.current.removeValue(forKey: series) else { return }
+        self.records[token]?.supersededAt = now - self.overlap
+    }
+
     /// Judges `token` the way WeChat's APIs do; expiry wins over supersession because it is
     /// a property of the token itself. Also returns the owning series for accounting.
     func validate(_ token: String, at now: Duration) -> (result: ValidationResult, owner: TokenSeries?) {

@@ -35,6 +35,13 @@ extension WeChatMock {
             return Response(status: .noContent)
         }
 
+        router.post("/mock/revoke/{appid}") { _, context in
+            let appid = try context.parameters.require("appid")
+            self.revoke(appid: appid)
+            context.logger.info("Tokens revoked", metadata: ["app.id": "\(appid)"])
+            return Response(status: .noContent)
+        }
+
         router.put("/mock/apps/{appid}") { request, context in
             let appid = try context.parameters.require("appid")
             let body = try await request.decode(as: SecretRequest.self, context: context)

@@ -7,6 +7,8 @@ import Synchronization
 public final class WeChatMock: Sendable {
     public let configuration: WeChatMockConfiguration
     private let state: Mutex<MockState>
+    /// Uploaded media by media_id, kept as sent (see `addMediaRoutes`).
+    let media = Mutex<[String: [UInt8]]>([:])
     /// Time since the mock was created, read from the injected clock.
     private let elapsed: @Sendable () -> Duration
 
@@ -52,6 +54,13 @@ public final class WeChatMock: Sendable {
     /// Registers an app or changes its secret (a secret rotation in the WeChat console).
     public func setSecret(appid: String, secret: String) {
         self.state.withLock { $0.setSecret(secret, for: appid) }
+    }
+
+    /// Makes `appid`'s current tokens invalid at once, as a token reset elsewhere would; the next token
+    /// call issues a new one.
+    public func revoke(appid: String) {
+        let now = self.elapsed()
+        self.state.withLock { $0.revoke(appid, at: now) }
     }
 
     /// Judges `token` as WeChat's business APIs would, counting the outcome.

@@ -37,6 +37,13 @@ import Testing
         #expect(ledger.validate("t2", at: .seconds(400)).result == .ok)
     }
 
+    @Test func revokedTokenIsRejectedAtOnceAndNoLongerCurrent() {
+        var ledger = self.ledger(issuing: [("t1", 0)])
+        ledger.revokeCurrent(of: self.app, at: .seconds(10))
+        #expect(ledger.validate("t1", at: .seconds(10)).result == .superseded)
+        #expect(ledger.currentGrant(for: self.app, at: .seconds(10)) == nil)
+    }
+
     @Test func expiryWinsOverSupersession() {
         let ledger = self.ledger(issuing: [("t1", 0), ("t2", 7000)])
         #expect(ledger.validate("t1", at: .seconds(7400)).result == .expired)

@@ -8,7 +8,7 @@ extension TokendApplication {
     /// when `http.enabled`. Tests drive the same application with HummingbirdTesting (`.test(.router)`).
     public func buildHTTPApplication() -> some ApplicationProtocol {
         Application(
-            router: TokenAPI(self).buildRouter(),
+            router: buildRouter(),
             configuration: ApplicationConfiguration(address: .hostname(configuration.http.host, port: configuration.http.port)),
             logger: logger
         )
