@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import TestSupport
 import Testing
-import TokenCentral
+@testable import TokenCentral
 import WeChatMock
 
 /// The gateway: WeChat API calls forwarded to wechat-mock with the current token injected.
@@ -40,6 +41,21 @@ import WeChatMock
             let stats = worker.mock.stats(appid: Self.appid)
             #expect(stats.validationsOK == 2)
             #expect(stats.validationsInvalid == 0)
+        }
+    }
+
+    @Test func aTokenReplacedBeforeThisWorkerServedItIsAcceptedThroughItsOverlap() async throws {
+        try await HTTPTestWorker.run(configure: { configuration in
+            Self.enableGateway(&configuration)
+            configuration.refresh.checkInterval = .milliseconds(50)
+        }) { worker in
+            let first = try await worker.firstToken()
+            let index = try #require(worker.application.gateway?.index)
+            try await waitUntil("the gateway's periodic scan learned the first token") { await index.live(first.token) != nil }
+            let refreshed = try await worker.post("/v1/apps/\(Self.appid)/refresh", body: #"{"bad_token":"\#(first.token)"}"#).reply()
+            #expect(refreshed.refreshed == true)
+            let response = try await worker.get("/cgi-bin/getcallbackip?access_token=\(first.token)")
+            #expect(try response.reply().ipList == ["127.0.0.1"])
         }
     }
 

@@ -36,6 +36,8 @@ public final class TokenGateway: Service, Sendable {
     private let reporter: TokenReporter
     let metrics: GatewayMetrics
     private let inFlight = Atomic<Int>(0)
+    /// How often `index` reads every app's token.
+    private let scanInterval: Duration
 
     /// Request bodies up to this size are kept, so that a call can be retried; larger ones stream.
     static let replayableBodySize = 64 * 1024
@@ -63,11 +65,19 @@ public final class TokenGateway: Service, Sendable {
         self.store = store
         reporter = TokenReporter(store: store, refresher: refresher)
         self.metrics = metrics
+        scanInterval = configuration.refresh.checkInterval
     }
 
-    /// Waits for shutdown, then closes the HTTP client (the server, started after it, has stopped by then).
+    /// Keeps `index` current until shutdown, then closes the HTTP client (the server, started after
+    /// this service, has stopped by then).
     public func run() async throws {
-        try? await gracefulShutdown()
+        await cancelWhenGracefulShutdown { [index, scanInterval] in
+            while !Task.isCancelled {
+                // A failed scan is retried at the next tick; a miss meanwhile scans again on demand.
+                try? await index.scan()
+                try? await Task.sleep(for: scanInterval)
+            }
+        }
         try await http.shutdown()
     }
 

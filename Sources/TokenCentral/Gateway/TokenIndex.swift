@@ -4,9 +4,11 @@ import RedisClient
 /// the token it carries, as WeChat does, so it accepts only a token TokenCentral stores now or stored
 /// within WeChat's overlap before the current one.
 ///
-/// Tokens are learned from Redis: every token the gateway injects, and on a miss one pipelined `GET`
-/// of every app's key. Misses are the only cost a caller can force, so scans are coalesced (callers
-/// missing during a scan wait for it) and at most one starts per `minimumScanInterval`.
+/// Tokens are learned from Redis: one pipelined `GET` of every app's key every `refresh.check_interval`
+/// (so every worker knows each stored token within seconds, and so accepts it through its overlap even
+/// if it never served it), every token this worker hands out or injects, and one more scan on a miss.
+/// Misses are the only cost a caller can force, so scans are coalesced (callers missing during a scan
+/// wait for it) and at most one starts per `minimumScanInterval`.
 actor TokenIndex {
     private struct Entry {
         var appid: String
@@ -35,7 +37,7 @@ actor TokenIndex {
     /// The app `token` belongs to, or nil when it is no token of ours (or one replaced too long ago).
     func appid(for token: String) async throws(RedisError) -> String? {
         if let appid = live(token) { return appid }
-        try await rescan()
+        try await scan()
         return live(token)
     }
 
@@ -47,13 +49,15 @@ actor TokenIndex {
         entries[token] = Entry(appid: appid, replacedAt: nil)
     }
 
-    private func live(_ token: String) -> String? {
+    /// The app of a token already known, without reading Redis.
+    func live(_ token: String) -> String? {
         guard let entry = entries[token] else { return nil }
         if let replacedAt = entry.replacedAt, ContinuousClock.now - replacedAt > overlap { return nil }
         return entry.appid
     }
 
-    private func rescan() async throws(RedisError) {
+    /// Reads every app's current token (see the type's comment for how often).
+    func scan() async throws(RedisError) {
         if scanWaiters != nil {
             await withCheckedContinuation { scanWaiters?.append($0) }
             return

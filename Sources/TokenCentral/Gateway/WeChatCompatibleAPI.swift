@@ -20,6 +20,8 @@ struct WeChatCompatibleAPI: Sendable {
     let wecomApps: [String: [AppConfiguration]]
     /// How long `stable_token` with `force_refresh` waits for the new token.
     let refreshDeadline: Duration
+    /// The gateway's, when it is enabled: a token handed out here is one the gateway must accept.
+    let gatewayIndex: TokenIndex?
 
     init(_ application: TokendApplication) {
         store = application.store
@@ -28,6 +30,7 @@ struct WeChatCompatibleAPI: Sendable {
         wechatApps = Dictionary(uniqueKeysWithValues: apps.filter { $0.grant != .wecom }.map { ($0.appid, $0) })
         wecomApps = Dictionary(grouping: apps.filter { $0.grant == .wecom }) { $0.corpid ?? "" }
         refreshDeadline = application.configuration.upstream.timeout + .seconds(2)
+        gatewayIndex = application.gateway?.index
     }
 
     func addRoutes(to router: Router<BasicRequestContext>) {
@@ -95,6 +98,7 @@ struct WeChatCompatibleAPI: Sendable {
                 }
             }
             guard let current else { return .wechatJSON(WeChatErrorBody.systemError("no valid token for \(appid) yet; retry shortly")) }
+            await gatewayIndex?.observe(appid: appid, token: current.token)
             return .wechatJSON(body(current.token, current.millisecondsLeft / 1000))
         } catch {
             logger.info("cannot read the token store", metadata: [LogKey.appID: "\(appid)", LogKey.error: "\(error)"])
