@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Runs an unmodified wechatpy 1.8.18 WeChatClient against TokenCentral (examples/python/wechatpy_check.py):
-# once through the adapter, once through the gateway. wechatpy is installed from PyPI into a private
+# Runs wechatpy 1.8.18 against TokenCentral (examples/python/wechatpy_check.py): once through the
+# adapter (examples/python/wechatpy_tokencentral.py), once an unmodified WeChatClient through the gateway. wechatpy is installed from PyPI into a private
 # virtualenv under .build (created once; it sees Debian's python3-redis). Starts wechat-mock and one
 # tokend worker (debug binaries, gateway on) on the Redis at $REDIS_URL (run through
 # scripts/with-redis.sh); stops them by PID.
 set -euo pipefail
 : "${REDIS_URL:?run through scripts/with-redis.sh}"
-bin=${BIN_DIR:-.build/debug}
 venv=.build/wechatpy-venv
 if ! "$venv/bin/python" -c 'import wechatpy, sys; sys.exit(wechatpy.__version__ != "1.8.18")' 2>/dev/null; then
     rm -rf "$venv"
@@ -14,23 +13,12 @@ if ! "$venv/bin/python" -c 'import wechatpy, sys; sys.exit(wechatpy.__version__ 
     "$venv/bin/pip" install --quiet --disable-pip-version-check 'wechatpy==1.8.18'
 fi
 
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/tokencentral-wechatpy.XXXXXX")
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$workdir"
-}
-trap cleanup EXIT
+source scripts/test-processes.sh
 
 appid=wxwechatpy
 secret=wechatpy-secret
 prefix=wechatpy-$$
-"$bin/wechat-mock" --port 0 --app "$appid:$secret" --lifetime 7200 --overlap 300 >"$workdir/mock.out" 2>"$workdir/mock.log" &
-pids+=($!)
-for _ in $(seq 1 100); do grep -qs listening "$workdir/mock.out" && break; sleep 0.05; done
-mock_url=$(awk '/listening/ { print $NF }' "$workdir/mock.out")
-[ -n "$mock_url" ] || { echo "wechat-mock did not start" >&2; cat "$workdir/mock.log" >&2; exit 1; }
+start_mock --app "$appid:$secret" --lifetime 7200 --overlap 300
 
 port=$(scripts/free-port.sh)
 cat >"$workdir/tokend.yaml" <<YAML

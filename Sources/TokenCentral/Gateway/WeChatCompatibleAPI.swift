@@ -80,7 +80,7 @@ struct WeChatCompatibleAPI: Sendable {
             return .wechatJSON(WeChatErrorBody.invalidCorpsecret)
         }
         return await currentToken(app.appid, forceRefresh: false, logger: logger) {
-            CorpTokenBody(accessToken: $0, expiresIn: $1)
+            CorpTokenBody(token: AccessTokenBody(accessToken: $0, expiresIn: $1))
         }
     }
 
@@ -128,19 +128,19 @@ private struct StableTokenRequest: Decodable {
     }
 }
 
-/// WeCom `gettoken` success, which (unlike WeChat) carries `errcode` 0 and `errmsg` "ok".
+/// WeCom `gettoken` success: WeChat's token body plus `errcode` 0 and `errmsg` "ok", which WeCom
+/// (unlike WeChat) sends on success too.
 private struct CorpTokenBody: Encodable {
-    var errcode = 0
-    var errmsg = "ok"
-    var accessToken: String
-    var expiresIn: Int
+    var token: AccessTokenBody
 
-    init(accessToken: String, expiresIn: Int) {
-        self.accessToken = accessToken
-        self.expiresIn = expiresIn
+    private enum CodingKeys: String, CodingKey {
+        case errcode, errmsg
     }
 
-    enum CodingKeys: String, CodingKey {
-        case errcode, errmsg, accessToken = "access_token", expiresIn = "expires_in"
+    func encode(to encoder: any Encoder) throws {
+        try token.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(0, forKey: .errcode)
+        try container.encode("ok", forKey: .errmsg)
     }
 }

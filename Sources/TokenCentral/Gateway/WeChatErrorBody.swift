@@ -4,6 +4,9 @@ import NIOCore
 
 /// An answer in WeChat's own error shape, `{"errcode":N,"errmsg":"..."}`, for callers that are WeChat
 /// SDKs: they switch on `errcode` (40001 → fetch a new token, -1 → retry), so the codes are WeChat's.
+///
+/// wechat-mock's `WeChatAPIError` lists the same codes on purpose, not shared: the mock is the
+/// independent stand-in for WeChat that these answers are tested against.
 struct WeChatErrorBody: Encodable, Sendable, Equatable {
     var errcode: Int
     var errmsg: String
