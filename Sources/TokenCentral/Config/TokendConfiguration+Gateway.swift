@@ -6,7 +6,7 @@ extension TokendConfiguration {
         /// Paths forwarded, by prefix; each starts and ends with `/`. `/sns/` is left out on purpose: its
         /// calls carry a user's OAuth token or the app secret, never the app's access_token.
         public var pathPrefixes: [String] = ["/cgi-bin/", "/wxa/", "/datacube/", "/card/", "/merchant/"]
-        /// Bound on one forwarded call until WeChat's response head, and on each read of its body.
+        /// Bound on one forwarded call, bodies included: the HTTP client's deadline covers the whole exchange.
         public var timeout: Duration = .seconds(30)
         /// Forwarded calls in flight at once; further calls are refused with 503 instead of queueing
         /// behind slow media transfers.
