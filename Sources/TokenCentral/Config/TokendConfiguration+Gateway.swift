@@ -8,8 +8,9 @@ extension TokendConfiguration {
         public var pathPrefixes: [String] = ["/cgi-bin/", "/wxa/", "/datacube/", "/card/", "/merchant/"]
         /// Bound on one forwarded call, bodies included: the HTTP client's deadline covers the whole exchange.
         public var timeout: Duration = .seconds(30)
-        /// Forwarded calls in flight at once; further calls are refused with 503 instead of queueing
-        /// behind slow media transfers.
+        /// Forwarded calls waiting for WeChat's answer at once (further calls are refused with 503 instead
+        /// of queueing behind slow media transfers), and the connections to WeChat (a body still streaming
+        /// holds its connection; calls beyond them wait for one within `timeout`).
         public var maxConnections: Int = 64
         /// Largest request body forwarded (WeChat's largest media upload is 20 MB of video).
         public var maxBodySize: Int = 20 * 1024 * 1024
