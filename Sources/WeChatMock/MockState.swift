@@ -147,11 +147,11 @@ struct MockState: Sendable {
         self.faults.removeAll()
     }
 
-    /// Revokes `id`'s current tokens of every series (see `TokenLedger.revokeCurrent`).
-    mutating func revoke(_ id: String, at now: Duration) {
-        for kind in [TokenSeries.Kind.token, .stable, .corp] {
-            self.ledger.revokeCurrent(of: TokenSeries(id: id, kind: kind), at: now)
-        }
+    /// Revokes the current `/cgi-bin/token` and stable_token tokens of `appid` (see `TokenLedger.revokeCurrent`).
+    mutating func revoke(appid: String, at now: Duration) -> Bool {
+        let token = self.ledger.revokeCurrent(of: TokenSeries(id: appid, kind: .token), at: now)
+        let stable = self.ledger.revokeCurrent(of: TokenSeries(id: appid, kind: .stable), at: now)
+        return token || stable
     }
 
     mutating func setSecret(_ secret: String, for appid: String) {

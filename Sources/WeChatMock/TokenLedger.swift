@@ -54,6 +54,14 @@ struct TokenLedger: Sendable {
         return Grant(token: token, expiresIn: Self.wholeSeconds(self.lifetime))
     }
 
+    /// Retires the series' current token at once, without overlap, as WeChat does when an AppSecret is
+    /// reset or a token is otherwise invalidated; the next call issues a new one. False when there is none.
+    mutating func revokeCurrent(of series: TokenSeries, at now: Duration) -> Bool {
+        guard let token = self.current.removeValue(forKey: series) else { return false }
+        self.records[token]?.supersededAt = now - self.overlap
+        return true
+    }
+
     /// The series' current token with its remaining lifetime, or nil when there is none, it expired, or
     /// it expires within `window`.
     func currentGrant(for series: TokenSeries, at now: Duration, unlessExpiringWithin window: Duration = .zero) -> Grant? {
@@ -61,13 +69,6 @@ struct TokenLedger: Sendable {
             return nil
         }
         return Grant(token: token, expiresIn: Self.wholeSeconds(record.expiresAt - now))
-    }
-
-    /// Ends the series' current token at once, past its overlap (as if the secret holder had it replaced
-    /// long ago), so the next token call issues a new one.
-    mutating func revokeCurrent(of series: TokenSeries, at now: Duration) {
-        guard let token = self.current.removeValue(forKey: series) else { return }
-        self.records[token]?.supersededAt = now - self.overlap
     }
 
     /// Judges `token` the way WeChat's APIs do; expiry wins over supersession because it is

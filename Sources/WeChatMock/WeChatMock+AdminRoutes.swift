@@ -35,10 +35,10 @@ extension WeChatMock {
             return Response(status: .noContent)
         }
 
-        router.post("/mock/revoke/{appid}") { _, context in
+        router.post("/mock/apps/{appid}/revoke") { _, context in
             let appid = try context.parameters.require("appid")
-            self.revoke(appid: appid)
-            context.logger.info("Tokens revoked", metadata: ["app.id": "\(appid)"])
+            guard self.revoke(appid: appid) else { throw HTTPError(.notFound, message: "no current token for \(appid)") }
+            context.logger.info("Token revoked", metadata: ["app.id": "\(appid)"])
             return Response(status: .noContent)
         }
 

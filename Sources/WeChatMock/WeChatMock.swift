@@ -51,16 +51,17 @@ public final class WeChatMock: Sendable {
         self.state.withLock { $0.reset() }
     }
 
+    /// Invalidates the current tokens of `appid` at once (business APIs answer 40001), as a secret reset
+    /// does; false when it has none.
+    @discardableResult
+    public func revoke(appid: String) -> Bool {
+        let now = self.elapsed()
+        return self.state.withLock { $0.revoke(appid: appid, at: now) }
+    }
+
     /// Registers an app or changes its secret (a secret rotation in the WeChat console).
     public func setSecret(appid: String, secret: String) {
         self.state.withLock { $0.setSecret(secret, for: appid) }
-    }
-
-    /// Makes `appid`'s current tokens invalid at once, as a token reset elsewhere would; the next token
-    /// call issues a new one.
-    public func revoke(appid: String) {
-        let now = self.elapsed()
-        self.state.withLock { $0.revoke(appid, at: now) }
     }
 
     /// Judges `token` as WeChat's business APIs would, counting the outcome.

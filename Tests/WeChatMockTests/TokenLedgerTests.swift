@@ -37,11 +37,14 @@ import Testing
         #expect(ledger.validate("t2", at: .seconds(400)).result == .ok)
     }
 
-    @Test func revokedTokenIsRejectedAtOnceAndNoLongerCurrent() {
+    @Test func aRevokedTokenIsRejectedAtOnceAndIsNoLongerCurrent() {
         var ledger = self.ledger(issuing: [("t1", 0)])
-        ledger.revokeCurrent(of: self.app, at: .seconds(10))
-        #expect(ledger.validate("t1", at: .seconds(10)).result == .superseded)
-        #expect(ledger.currentGrant(for: self.app, at: .seconds(10)) == nil)
+        let revoked = ledger.revokeCurrent(of: self.app, at: .seconds(100))
+        #expect(revoked)
+        #expect(ledger.validate("t1", at: .seconds(100)).result == .superseded)
+        #expect(ledger.currentGrant(for: self.app, at: .seconds(100)) == nil)
+        let again = ledger.revokeCurrent(of: self.app, at: .seconds(101))
+        #expect(!again)
     }
 
     @Test func expiryWinsOverSupersession() {

@@ -42,7 +42,7 @@ def exercise(name, client):
         client.misc.get_wechat_ips()
     if token_calls() != before:
         return f"{token_calls() - before} token calls while the token was valid, expected 0"
-    http("POST", f"{MOCK}/mock/revoke/{APPID}")
+    http("POST", f"{MOCK}/mock/apps/{APPID}/revoke")
     for _ in range(3):
         client.misc.get_wechat_ips()  # raises if the SDK sees an error
     healed = token_calls() - before

@@ -5,8 +5,8 @@ import NIOCore
 import Testing
 import WeChatMock
 
-/// The temporary-media pair (a realistic call with a large body each way) and `POST /mock/revoke/{appid}`.
-@Suite struct MediaAndRevokeTests {
+/// The temporary-media pair: a realistic call with a large body each way.
+@Suite struct MediaTests {
     @Test func uploadedMediaIsDownloadedByItsMediaID() async throws {
         let mock = try Fixture.mock()
         let media = ByteBuffer(bytes: (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
@@ -26,17 +26,5 @@ import WeChatMock
             try await client.execute(uri: "/cgi-bin/media/get?access_token=1_forged&media_id=x", method: .get).decode()
         }
         #expect(body.errcode == 40001)
-    }
-
-    @Test func revokedTokenIsRejectedAtOnceAndTheNextCallIssuesANewOne() async throws {
-        let mock = try Fixture.mock()
-        let (revoked, afterRevoke, next) = try await withRouter(mock) { client in
-            let token = try #require(try await client.token().accessToken)
-            let posted = try await client.post("/mock/revoke/\(Fixture.appid)", json: "")
-            #expect(posted.status == .noContent)
-            return (token, try await client.callbackIP(token: token), try await client.token().accessToken)
-        }
-        #expect(afterRevoke.errcode == 40001)
-        #expect(next != nil && next != revoked)
     }
 }
