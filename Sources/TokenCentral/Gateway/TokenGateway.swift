@@ -141,7 +141,7 @@ public final class TokenGateway: Service, Sendable {
                     attempt = await send(request, appid: appid, token: current.token, body: body, upstreamTime: &upstreamTime, logger: logger)
                 }
             } else {
-                _ = reporter.refresher.requestForcedRefresh(appid: appid, badToken: current.token)
+                reporter.report(appid: appid, badToken: current.token)
             }
         }
         metrics.call(attempt.failed ? .failed : .forwarded)
