@@ -16,12 +16,14 @@ release: deps
 
 ## Builds, then runs every test against a private redis-server (never the one on 6379): the Swift
 ## tests, the Python and shell examples against live workers (also as the least-privilege Redis users of
-## deploy/redis-acl-users.txt), and the short fault-injection suite.
+## deploy/redis-acl-users.txt), wechatpy 1.8.18 (from PyPI, in a private virtualenv) through the adapter
+## and, unmodified, through the gateway, and the short fault-injection suite.
 test: deps compose-check
-	@scripts/ensure-deps.sh python3-redis curl gcc libc6-dev redis-sentinel
+	@scripts/ensure-deps.sh python3-redis curl gcc libc6-dev redis-sentinel python3-venv
 	swift build --build-tests
 	scripts/with-redis.sh swift test --skip-build
 	scripts/with-redis.sh scripts/examples-test.sh
+	scripts/with-redis.sh scripts/wechatpy-test.sh
 	scripts/with-redis.sh scripts/examples-acl-test.sh
 	/usr/bin/python3 scripts/chaos.py --short --bin-dir .build/debug
 

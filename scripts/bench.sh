@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compares the Swift Redis client with redis-benchmark on the same server, in the same run, as ratios;
-# then the token read path, forced-refresh latency and a 10,000-app fleet.
+# then the token read path, forced-refresh latency, a 10,000-app fleet and the gateway next to direct calls.
 # Run through `make bench` (release build, private redis-server, REDIS_URL/REDIS_PORT set).
 set -euo pipefail
 : "${REDIS_URL:?run through make bench}" "${REDIS_PORT:?run through make bench}"
@@ -74,6 +74,9 @@ run_benchmarks() {
 
     echo
     /usr/bin/python3 scripts/fleet_bench.py --bin-dir .build/release --apps "${BENCH_FLEET_APPS:-10000}"
+
+    echo
+    /usr/bin/python3 scripts/gateway_bench.py --bin-dir .build/release
 }
 
 run_benchmarks | tee "$raw"

@@ -7,23 +7,11 @@
 # workers and examples as different Redis users.
 set -euo pipefail
 : "${REDIS_URL:?run through scripts/with-redis.sh}"
-bin=${BIN_DIR:-.build/debug}
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/tokencentral-examples.XXXXXX")
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$workdir"
-}
-trap cleanup EXIT
+source scripts/test-processes.sh
 
 appid=wxexample
 prefix=${EXAMPLES_PREFIX:-examples}
-"$bin/wechat-mock" --port 0 --app "$appid:example-secret" --lifetime 7200 >"$workdir/mock.out" 2>"$workdir/mock.log" &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q listening "$workdir/mock.out" && break; sleep 0.05; done
-mock_url=$(awk '/listening/ { print $NF }' "$workdir/mock.out")
-[ -n "$mock_url" ] || { echo "wechat-mock did not start" >&2; cat "$workdir/mock.log" >&2; exit 1; }
+start_mock --app "$appid:example-secret" --lifetime 7200
 
 for worker in 0 1; do
     cat >"$workdir/tokend-$worker.yaml" <<YAML

@@ -14,6 +14,8 @@ public struct TokendApplication: Sendable {
     public let redis: RedisClient
     public let store: TokenStore
     public let refresher: TokenRefresher
+    /// Forwards WeChat API calls with the current token injected, when `gateway.enabled`.
+    public let gateway: TokenGateway?
     /// This worker's metrics, rendered by `GET /metrics`.
     public let registry: PrometheusCollectorRegistry
 
@@ -48,6 +50,10 @@ public struct TokendApplication: Sendable {
             logger: logger
         )
         refresher = TokenRefresher(apps: configuration.apps, context: context, checkInterval: refresh.checkInterval)
+        gateway = configuration.gateway.enabled
+            ? TokenGateway(configuration: configuration, store: store, refresher: refresher,
+                           metrics: GatewayMetrics(factory: PrometheusMetricsFactory(registry: registry)))
+            : nil
     }
 
     /// This worker's metrics in the Prometheus text format, as `GET /metrics` serves them: the registry's
@@ -61,7 +67,9 @@ public struct TokendApplication: Sendable {
 
     /// The services of this worker, in start order (they stop in reverse).
     public var services: [any Service] {
-        configuration.http.enabled ? [refresher, redisProbe, HTTPService(application: self)] : [refresher, redisProbe]
+        let gatewayServices: [any Service] = gateway.map { [$0] } ?? []
+        let workerServices: [any Service] = [refresher, redisProbe] + gatewayServices
+        return configuration.http.enabled ? workerServices + [HTTPService(application: self)] : workerServices
     }
 
     /// Runs until SIGTERM or SIGINT, then stops taking leases, releases those held and returns.

@@ -23,6 +23,8 @@ struct WeChatAPIError: Error, Equatable, Sendable, Encodable {
     /// `getticket` with a `type` other than `jsapi` or `wx_card`.
     static let invalidArguments = Self(errcode: 40097, errmsg: "invalid args")
     static let accessTokenExpired = Self(errcode: 42001, errmsg: "access_token expired")
+    static let invalidMediaID = Self(errcode: 40007, errmsg: "invalid media_id")
+    static let mediaSizeOutOfLimit = Self(errcode: 45001, errmsg: "media size out of limit")
 
     /// The error an injected `.errcode` fault answers, with WeChat's message where it has a well-known one.
     init(faultCode errcode: Int) {

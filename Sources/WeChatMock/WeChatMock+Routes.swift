@@ -51,14 +51,21 @@ extension WeChatMock {
         }
 
         router.get("/cgi-bin/getcallbackip") { request, _ in
-            guard let token = request.uri.queryParameters.get("access_token"), !token.isEmpty else {
-                return try Response.json(WeChatAPIError.accessTokenMissing)
-            }
-            switch self.validate(token: token) {
-            case .ok: return try Response.json(CallbackIPBody(ipList: ["127.0.0.1"]))
-            case .superseded, .unknown: return try Response.json(WeChatAPIError.invalidAccessToken)
-            case .expired: return try Response.json(WeChatAPIError.accessTokenExpired)
-            }
+            if let error = self.tokenError(request) { return try Response.json(error) }
+            return try Response.json(CallbackIPBody(ipList: ["127.0.0.1"]))
+        }
+        addMediaRoutes(to: router)
+    }
+
+    /// The error WeChat answers a business API call for the request's `access_token`; nil when it is valid.
+    func tokenError(_ request: Request) -> WeChatAPIError? {
+        guard let token = request.uri.queryParameters.get("access_token"), !token.isEmpty else {
+            return .accessTokenMissing
+        }
+        switch self.validate(token: token) {
+        case .ok: return nil
+        case .superseded, .unknown: return .invalidAccessToken
+        case .expired: return .accessTokenExpired
         }
     }
 

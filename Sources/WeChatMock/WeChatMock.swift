@@ -7,6 +7,8 @@ import Synchronization
 public final class WeChatMock: Sendable {
     public let configuration: WeChatMockConfiguration
     private let state: Mutex<MockState>
+    /// Uploaded media by media_id, kept as sent (see `addMediaRoutes`).
+    let media = Mutex<[String: [UInt8]]>([:])
     /// Time since the mock was created, read from the injected clock.
     private let elapsed: @Sendable () -> Duration
 

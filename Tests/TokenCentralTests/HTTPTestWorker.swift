@@ -18,6 +18,9 @@ struct HTTPTestWorker: Sendable {
     /// Short enough to check `expires_in` against; long enough that no scheduled refresh (due at about
     /// three quarters of it) adds an upstream call while a test counts them.
     static let tokenLifetime = 30
+    /// A WeCom corp the mock knows, for tests that configure a `wecom` app.
+    static let corpid = "wwcorp1"
+    static let corpsecret = "corpsecret1"
 
     let application: TokendApplication
     let mock: WeChatMock
@@ -31,12 +34,14 @@ struct HTTPTestWorker: Sendable {
         apiKey: String? = nil,
         appSecret: String = secret,
         refresher: Bool = true,
-        configure: (inout TokendConfiguration) -> Void = { _ in },
+        configure: @Sendable (inout TokendConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (HTTPTestWorker) async throws -> Void
     ) async throws {
         try await withApplication(apiKey: apiKey, appSecret: appSecret, configure: configure) { application, mock in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if refresher { group.addTask { try await application.refresher.run() } }
+                // Closes the gateway's HTTP client when cancelled.
+                if let gateway = application.gateway { group.addTask { try await gateway.run() } }
                 defer { group.cancelAll() }
                 try await application.buildHTTPApplication().test(.router) { client in
                     try await body(HTTPTestWorker(application: application, mock: mock, client: client))
@@ -56,7 +61,7 @@ struct HTTPTestWorker: Sendable {
         _ body: (TokendApplication, WeChatMock) async throws -> Void
     ) async throws {
         let mock = try WeChatMock(configuration: WeChatMockConfiguration(
-            tokenLifetime: tokenLifetime, overlap: .seconds(1), apps: [appid: secret]))
+            tokenLifetime: tokenLifetime, overlap: .seconds(1), apps: [appid: secret], corps: [corpid: corpsecret]))
         try await withWeChatMockServer(mock) { mockURL in
             var configuration = TokendConfiguration(workerID: "http-test", apps: [AppConfiguration(appid: appid, secret: Secret(appSecret))])
             configuration.redis.url = try redisURL ?? sharedRedisURL()
@@ -88,10 +93,10 @@ struct HTTPTestWorker: Sendable {
     }
 
     /// Stores a token as the refresher would, issued now, without an upstream call.
-    func seedToken(_ token: String) async throws {
+    func seedToken(_ token: String, appid: String = Self.appid) async throws {
         let now = try await store.time().redisNow()
         _ = try await store.write(
-            appid: Self.appid, token: token, issued: now...now, lifetimeMillis: Int64(Self.tokenLifetime) * 1000,
+            appid: appid, token: token, issued: now...now, lifetimeMillis: Int64(Self.tokenLifetime) * 1000,
             worker: "http-test", grant: .token)
     }
 
@@ -106,7 +111,13 @@ struct HTTPTestWorker: Sendable {
     }
 
     func post(_ uri: String, body: String = "", bearer: String? = nil) async throws -> TestResponse {
-        try await client.execute(uri: uri, method: .post, headers: Self.headers(bearer: bearer), body: ByteBuffer(string: body))
+        try await post(uri, bytes: ByteBuffer(string: body), bearer: bearer)
+    }
+
+    func post(_ uri: String, bytes: ByteBuffer, bearer: String? = nil) async throws -> TestResponse {
+        var headers = Self.headers(bearer: bearer)
+        headers[.contentLength] = "\(bytes.readableBytes)"
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: bytes)
     }
 
     private static func headers(bearer: String?) -> HTTPFields {
@@ -146,9 +157,15 @@ struct HTTPReply: Decodable, Sendable {
     var error: String?
     var message: String?
     var reason: String?
+    /// WeChat-shaped answers (the WeChat-compatible endpoints and the gateway).
+    var errcode: Int?
+    var errmsg: String?
+    var ipList: [String]?
+    var mediaID: String?
 
     enum CodingKeys: String, CodingKey {
         case status, apps, problems, accessToken = "access_token", expiresIn = "expires_in", generation, refreshed, error, message, reason
+        case errcode, errmsg, ipList = "ip_list", mediaID = "media_id"
     }
 }
 

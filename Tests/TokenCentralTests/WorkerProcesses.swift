@@ -9,7 +9,9 @@ final class WorkerProcesses: Sendable {
     let directory: URL
 
     /// Starts `count` workers named `proc-0`... with a generated config file; secrets via environment.
-    init(count: Int, appid: String, secret: String, redisURL: String, prefix: String, mockURL: URL) throws {
+    /// `listener` is the config's HTTP (and gateway) part: by default no listener.
+    init(count: Int, appid: String, secret: String, redisURL: String, prefix: String, mockURL: URL,
+         listener: String = "http:\n  enabled: false") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tc-workers-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tokend")
@@ -34,8 +36,7 @@ final class WorkerProcesses: Sendable {
               retry_initial: 100ms
               retry_maximum: 1s
               forced_min_token_age: 1ms
-            http:
-              enabled: false
+            \(listener)
             apps:
               - appid: \(appid)
                 secret_env: TEST_APP_SECRET

@@ -83,6 +83,20 @@ struct ConfigurationFile: Decodable {
         }
     }
 
+    struct Gateway: Decodable {
+        var enabled: Bool?
+        var pathPrefixes: [String]?
+        var timeout: DurationValue?
+        var maxConnections: Int?
+        var maxBodySize: Int?
+        var tokenWait: DurationValue?
+
+        enum CodingKeys: String, CodingKey {
+            case enabled, pathPrefixes = "path_prefixes", timeout, maxConnections = "max_connections"
+            case maxBodySize = "max_body_size", tokenWait = "token_wait"
+        }
+    }
+
     struct App: Decodable {
         var appid: String
         var grant: Grant?
@@ -101,11 +115,12 @@ struct ConfigurationFile: Decodable {
     var worker: Worker?
     var refresh: Refresh?
     var http: HTTP?
+    var gateway: Gateway?
     var apps: [App]?
 
     /// Keys each section accepts, in the file's spelling.
     static let allowedKeys: [String: Set<String>] = [
-        "": ["redis", "upstream", "worker", "refresh", "http", "apps"],
+        "": ["redis", "upstream", "worker", "refresh", "http", "gateway", "apps"],
         "redis": ["url", "key_prefix", "pool_size", "command_timeout", "password_env", "password_file", "sentinel"],
         "redis.sentinel": ["master", "addresses", "username", "password_env", "password_file"],
         "upstream": ["wechat_base_url", "wecom_base_url", "timeout", "max_concurrent_calls"],
@@ -115,6 +130,7 @@ struct ConfigurationFile: Decodable {
             "forced_cooldown", "stable_force_daily_limit", "forced_min_token_age", "forced_hourly_budget", "forced_daily_budget",
         ],
         "http": ["enabled", "host", "port", "api_key_env", "api_key_file", "allow_unauthenticated", "idle_timeout"],
+        "gateway": ["enabled", "path_prefixes", "timeout", "max_connections", "max_body_size", "token_wait"],
         "apps[]": ["appid", "grant", "secret_env", "secret_file", "corpid", "agentid"],
     ]
 }

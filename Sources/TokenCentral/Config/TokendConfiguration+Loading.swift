@@ -138,6 +138,7 @@ struct Resolver {
         configuration.http.idleTimeout = try duration("http.idle_timeout", http?.idleTimeout, default: defaults.http.idleTimeout)
         try requireAPIKeyOffLoopback(configuration.http)
 
+        configuration.gateway = try gateway(parsed.gateway, defaults: defaults.gateway)
         configuration.apps = try apps(parsed.apps ?? [])
         return configuration
     }
@@ -283,6 +284,25 @@ struct Resolver {
             throw fail(key, "'\(url)' is not an http(s) base URL")
         }
         return url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+
+    private func gateway(_ file: ConfigurationFile.Gateway?, defaults: TokendConfiguration.Gateway) throws(ConfigError)
+        -> TokendConfiguration.Gateway
+    {
+        var gateway = TokendConfiguration.Gateway()
+        gateway.enabled = try boolean("gateway.enabled", file?.enabled, default: defaults.enabled)
+        let prefixes = overrides.string(forKey: "gateway.path_prefixes").map { $0.split(separator: ",").map(String.init) }
+        gateway.pathPrefixes = prefixes ?? file?.pathPrefixes ?? defaults.pathPrefixes
+        for prefix in gateway.pathPrefixes where !prefix.hasPrefix("/") || !prefix.hasSuffix("/") || prefix.count < 3 {
+            throw fail("gateway.path_prefixes", "'\(prefix)' must start and end with '/', e.g. /cgi-bin/")
+        }
+        gateway.timeout = try duration("gateway.timeout", file?.timeout, default: defaults.timeout)
+        gateway.maxConnections = try integer(
+            "gateway.max_connections", file?.maxConnections, default: defaults.maxConnections, range: 1...10_000)
+        gateway.maxBodySize = try integer(
+            "gateway.max_body_size", file?.maxBodySize, default: defaults.maxBodySize, range: 1...1_073_741_824)
+        gateway.tokenWait = try duration("gateway.token_wait", file?.tokenWait, default: defaults.tokenWait)
+        return gateway
     }
 
     private func environmentName(_ key: String) -> String {

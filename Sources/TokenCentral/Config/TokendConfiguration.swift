@@ -78,6 +78,7 @@ public struct TokendConfiguration: Sendable {
     public var workerID: String
     public var refresh = Refresh()
     public var http = HTTP()
+    public var gateway = Gateway()
     public var apps: [AppConfiguration]
 
     public init(workerID: String, apps: [AppConfiguration]) {

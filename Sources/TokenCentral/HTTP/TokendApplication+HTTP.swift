@@ -11,7 +11,7 @@ extension TokendApplication {
     /// with HummingbirdTesting (`.test(.router)`). `onListening` runs once the socket is bound.
     public func buildHTTPApplication(onListening: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {
         Application(
-            router: TokenAPI(self).buildRouter(),
+            router: buildRouter(),
             server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.http.idleTimeout))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.http.host, port: configuration.http.port)),
             onServerRunning: { _ in onListening() },

@@ -16,8 +16,13 @@ import Synchronization
 /// | tokencentral_forced_refresh_latency_seconds | histogram | — (request accepted in Redis → new token issued) |
 /// | tokencentral_redis_clock_steps_total | counter | direction (back, forward): jumps of the Redis clock this worker saw |
 /// | tokencentral_anomalies_total | counter | kind (stale_token, implausible_meta, lock_without_ttl, refused_write, lifetime_capped) |
+/// | tokencentral_gateway_calls_total | counter | outcome (forwarded, rejected, refused, failed) |
+/// | tokencentral_gateway_retries_total | counter | — |
+/// | tokencentral_gateway_upstream_responses_total | counter | class (1xx, 2xx, 3xx, 4xx, 5xx, error) |
+/// | tokencentral_gateway_added_latency_seconds | histogram | — (time in the gateway, WeChat's time excluded) |
 ///
-/// The worker-wide metrics from `tokencentral_redis_errors_total` on go through swift-metrics into the swift-prometheus registry.
+/// The worker-wide metrics (Redis errors, forced-refresh latency, and the gateway's four in `GatewayMetrics`,
+/// created only when the gateway is enabled) go through swift-metrics into the swift-prometheus registry.
 /// The per-app ones are `AppMetrics` atomics that `MetricsExposition` renders: swift-prometheus 2.4
 /// copies a whole metric family to add one labelled series, so registering the 15 series of each of
 /// 10,000 apps is quadratic and took minutes of CPU at startup; atomics cost nothing to create.

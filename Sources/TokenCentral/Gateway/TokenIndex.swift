@@ -1,0 +1,81 @@
+import RedisClient
+
+/// Which app a caller's access_token belongs to: the gateway identifies (and authenticates) a call by
+/// the token it carries, as WeChat does, so it accepts only a token TokenCentral stores now or stored
+/// within WeChat's overlap before the current one.
+///
+/// Tokens are learned from Redis: one pipelined `GET` of every app's key every `refresh.check_interval`
+/// (so every worker knows each stored token within seconds, and so accepts it through its overlap even
+/// if it never served it), every token this worker hands out or injects, and one more scan on a miss.
+/// Misses are the only cost a caller can force, so scans are coalesced (callers missing during a scan
+/// wait for it) and at most one starts per `minimumScanInterval`.
+actor TokenIndex {
+    private struct Entry {
+        var appid: String
+        /// When a newer token of the app was seen; nil while this one is current.
+        var replacedAt: ContinuousClock.Instant?
+    }
+
+    private let store: TokenStore
+    private let appids: [String]
+    /// How long a replaced token is still accepted: WeChat keeps the previous token valid this long.
+    private let overlap: Duration
+    private let minimumScanInterval: Duration
+    private var entries: [String: Entry] = [:]
+    private var currentToken: [String: String] = [:]
+    private var lastScan: ContinuousClock.Instant?
+    /// Callers waiting for the scan in progress; nil when none runs.
+    private var scanWaiters: [CheckedContinuation<Void, Never>]?
+
+    init(store: TokenStore, appids: [String], overlap: Duration = .seconds(300), minimumScanInterval: Duration = .milliseconds(500)) {
+        self.store = store
+        self.appids = appids
+        self.overlap = overlap
+        self.minimumScanInterval = minimumScanInterval
+    }
+
+    /// The app `token` belongs to, or nil when it is no token of ours (or one replaced too long ago).
+    func appid(for token: String) async throws(RedisError) -> String? {
+        if let appid = live(token) { return appid }
+        try await scan()
+        return live(token)
+    }
+
+    /// Records `token` as `appid`'s current token; the previous one starts its overlap.
+    func observe(appid: String, token: String) {
+        let now = ContinuousClock.now
+        if let previous = currentToken[appid], previous != token { entries[previous]?.replacedAt = now }
+        currentToken[appid] = token
+        entries[token] = Entry(appid: appid, replacedAt: nil)
+    }
+
+    /// The app of a token already known, without reading Redis.
+    func live(_ token: String) -> String? {
+        guard let entry = entries[token] else { return nil }
+        if let replacedAt = entry.replacedAt, ContinuousClock.now - replacedAt > overlap { return nil }
+        return entry.appid
+    }
+
+    /// Reads every app's current token (see the type's comment for how often).
+    func scan() async throws(RedisError) {
+        if scanWaiters != nil {
+            await withCheckedContinuation { scanWaiters?.append($0) }
+            return
+        }
+        scanWaiters = []
+        defer {
+            for waiter in scanWaiters ?? [] { waiter.resume() }
+            scanWaiters = nil
+        }
+        if let lastScan, ContinuousClock.now < lastScan + minimumScanInterval {
+            try? await Task.sleep(until: lastScan + minimumScanInterval)
+        }
+        lastScan = .now
+        let replies = try await store.redis.pipeline(appids.map { RedisCommand("GET", store.keys.accessToken($0)) })
+        for (appid, reply) in zip(appids, replies) {
+            if let token = reply.string, !token.isEmpty { observe(appid: appid, token: token) }
+        }
+        let now = ContinuousClock.now
+        entries = entries.filter { $0.value.replacedAt.map { now - $0 <= overlap } ?? true }
+    }
+}
