@@ -38,7 +38,7 @@ public final class RedisClient: Sendable {
             try connection.roundTrip([command])[0]
         }
         if case .error(let message) = reply {
-            throw RedisError(.server, message, endpoint: endpoint.description)
+            throw RedisError(reply: message, endpoint: endpoint.description)
         }
         return reply
     }

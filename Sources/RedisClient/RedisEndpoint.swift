@@ -2,6 +2,7 @@
 ///
 /// Accepted forms:
 /// - `redis://[[user]:password@]host[:port][/db]` (port defaults to 6379, db to 0)
+/// - `rediss://...`, the same over TLS, verified with `tls` (default settings: the system's CAs)
 /// - `unix:///path/to/redis.sock[?db=N]`, with optional `unix://[[user]:password@]/path`
 ///
 /// `description` never shows the password, so an endpoint can be logged.
@@ -15,12 +16,19 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var username: String?
     public var password: String?
     public var database: Int
+    /// TLS for a TCP address; nil talks plain RESP. A `rediss://` URL sets the defaults, which a
+    /// configuration then refines (CA file, client certificate, server name).
+    public var tls: RedisTLSConfiguration?
 
-    public init(address: Address, username: String? = nil, password: String? = nil, database: Int = 0) {
+    public init(
+        address: Address, username: String? = nil, password: String? = nil, database: Int = 0,
+        tls: RedisTLSConfiguration? = nil
+    ) {
         self.address = address
         self.username = username
         self.password = password
         self.database = database
+        self.tls = tls
     }
 
     public init(url: String) throws(RedisError) {
@@ -29,12 +37,16 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
         let scheme: String
         let rest: Substring
+        tls = nil
         if url.hasPrefix("redis://") {
             (scheme, rest) = ("redis", url.dropFirst("redis://".count))
+        } else if url.hasPrefix("rediss://") {
+            (scheme, rest) = ("redis", url.dropFirst("rediss://".count))
+            tls = RedisTLSConfiguration()
         } else if url.hasPrefix("unix://") {
             (scheme, rest) = ("unix", url.dropFirst("unix://".count))
         } else {
-            throw invalid("expected redis://host:port[/db] or unix:///path")
+            throw invalid("expected redis://host:port[/db], rediss://host:port[/db] (TLS) or unix:///path")
         }
         var hostPart = rest
         if let at = rest.lastIndex(of: "@") {
@@ -103,7 +115,7 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
         switch address {
         case .tcp(let host, let port):
             let shownHost = host.contains(":") ? "[\(host)]" : host
-            return "redis://\(credentials)\(shownHost):\(port)/\(database)"
+            return "\(tls == nil ? "redis" : "rediss")://\(credentials)\(shownHost):\(port)/\(database)"
         case .unix(let path):
             return "unix://\(credentials)\(path)" + (database == 0 ? "" : "?db=\(database)")
         }

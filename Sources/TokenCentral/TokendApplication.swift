@@ -24,7 +24,7 @@ public struct TokendApplication: Sendable {
         self.logger = logger
         self.registry = registry
         redis = RedisClient(
-            endpoint: try RedisEndpoint(url: configuration.redis.url),
+            endpoint: try configuration.redis.endpoint(),
             configuration: RedisClientConfiguration(poolSize: configuration.redis.poolSize, commandTimeout: configuration.redis.commandTimeout)
         )
         store = TokenStore(redis: redis, keys: TokenKeys(prefix: configuration.redis.keyPrefix))
@@ -61,7 +61,9 @@ public struct TokendApplication: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT, then stops taking leases, releases those held and returns.
+    /// Refuses a Redis Cluster node first (`RedisError.clusterMode`).
     public func run() async throws {
+        try await redis.refuseUnsupportedServer()
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -18,12 +18,18 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Key prefix with --redis-url. (default: wechat)", valueName: "prefix"))
     var prefix: String?
 
+    @OptionGroup(title: "TLS, with a rediss:// --redis-url (with --config: redis.tls)")
+    var tls: TLSOptions
+
     func validate() throws {
         if config != nil, redisURL != nil { throw ValidationError("give either --config or --redis-url, not both") }
         if redisURL == nil, prefix != nil {
             throw ValidationError("--prefix goes with --redis-url; with --config the prefix is redis.key_prefix")
         }
         if let prefix, prefix.isEmpty { throw ValidationError("--prefix must not be empty") }
+        if tls.configuration != nil, !(redisURL?.hasPrefix("rediss://") ?? false) {
+            throw ValidationError("--tls-* options go with a rediss:// --redis-url; with --config TLS is set in redis.tls")
+        }
     }
 
     /// Connects (lazily: the first command opens the connection) to the chosen deployment.
@@ -32,7 +38,7 @@ struct ConnectionOptions: ParsableArguments {
         let clientConfiguration = RedisClientConfiguration(poolSize: 1)
         if let redisURL {
             return Deployment(
-                redis: try RedisClient(url: redisURL, configuration: clientConfiguration),
+                redis: RedisClient(endpoint: try tls.applied(to: RedisEndpoint(url: redisURL)), configuration: clientConfiguration),
                 keys: TokenKeys(prefix: prefix ?? "wechat"),
                 configuredApps: nil
             )
@@ -43,7 +49,7 @@ struct ConnectionOptions: ParsableArguments {
             resolvingSecrets: false
         )
         return Deployment(
-            redis: try RedisClient(url: configuration.redis.url, configuration: clientConfiguration),
+            redis: RedisClient(endpoint: try configuration.redis.endpoint(), configuration: clientConfiguration),
             keys: TokenKeys(prefix: configuration.redis.keyPrefix),
             configuredApps: configuration.apps
         )

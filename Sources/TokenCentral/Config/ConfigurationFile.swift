@@ -8,9 +8,21 @@ struct ConfigurationFile: Decodable {
         var keyPrefix: String?
         var poolSize: Int?
         var commandTimeout: DurationValue?
+        var tls: TLS?
 
         enum CodingKeys: String, CodingKey {
-            case url, keyPrefix = "key_prefix", poolSize = "pool_size", commandTimeout = "command_timeout"
+            case url, keyPrefix = "key_prefix", poolSize = "pool_size", commandTimeout = "command_timeout", tls
+        }
+    }
+
+    struct TLS: Decodable {
+        var caFile: String?
+        var certFile: String?
+        var keyFile: String?
+        var serverName: String?
+
+        enum CodingKeys: String, CodingKey {
+            case caFile = "ca_file", certFile = "cert_file", keyFile = "key_file", serverName = "server_name"
         }
     }
 
@@ -82,7 +94,8 @@ struct ConfigurationFile: Decodable {
     /// Keys each section accepts, in the file's spelling.
     static let allowedKeys: [String: Set<String>] = [
         "": ["redis", "upstream", "worker", "refresh", "http", "apps"],
-        "redis": ["url", "key_prefix", "pool_size", "command_timeout"],
+        "redis": ["url", "key_prefix", "pool_size", "command_timeout", "tls"],
+        "redis.tls": ["ca_file", "cert_file", "key_file", "server_name"],
         "upstream": ["wechat_base_url", "wecom_base_url", "timeout", "max_concurrent_calls"],
         "worker": ["id"],
         "refresh": [

@@ -63,7 +63,9 @@ extension TokendConfiguration {
             guard allowed.contains(name) else {
                 throw ConfigError(file: file, field: field, "unknown key; expected one of \(allowed.sorted().joined(separator: ", "))")
             }
-            if section.isEmpty { try rejectUnknownKeys(value, section: name, path: name, file: file) }
+            if section.isEmpty || ConfigurationFile.allowedKeys[field] != nil {
+                try rejectUnknownKeys(value, section: field, path: field, file: file)
+            }
         }
     }
 }
@@ -96,6 +98,7 @@ private struct Resolver {
         configuration.redis.keyPrefix = try string("redis.key_prefix", parsed.redis?.keyPrefix, default: defaults.redis.keyPrefix)
         configuration.redis.poolSize = try integer("redis.pool_size", parsed.redis?.poolSize, default: defaults.redis.poolSize, range: 1...64)
         configuration.redis.commandTimeout = try duration("redis.command_timeout", parsed.redis?.commandTimeout, default: defaults.redis.commandTimeout)
+        configuration.redis.tls = try tls(parsed.redis?.tls, url: configuration.redis.url)
 
         configuration.upstream.wechatBaseURL = try baseURL("upstream.wechat_base_url", parsed.upstream?.wechatBaseUrl, default: defaults.upstream.wechatBaseURL)
         configuration.upstream.wecomBaseURL = try baseURL("upstream.wecom_base_url", parsed.upstream?.wecomBaseUrl, default: defaults.upstream.wecomBaseURL)
@@ -170,8 +173,7 @@ private struct Resolver {
             }
             return Secret(value)
         case (nil, let path?):
-            let base = URL(fileURLWithPath: file).deletingLastPathComponent()
-            let resolved = path.hasPrefix("/") ? path : base.appendingPathComponent(path).path
+            let resolved = resolvedPath(path)
             guard let data = FileManager.default.contents(atPath: resolved) else {
                 throw fail(fileField, "cannot read \(resolved)")
             }
@@ -184,6 +186,39 @@ private struct Resolver {
         case (_?, _?):
             throw fail(envField, "set only one of \(envField) and \(fileField)")
         }
+    }
+
+    /// `redis.tls`: settings for a `rediss://` URL, nil when none is given (a `rediss://` URL then trusts
+    /// the system's CAs). Files must be readable now, so a typo fails at startup rather than at connect.
+    private func tls(_ section: ConfigurationFile.TLS?, url: String) throws(ConfigError) -> RedisTLSConfiguration? {
+        func setting(_ name: String, _ value: String?) -> String? {
+            overrides.string(forKey: ConfigKey("redis.tls.\(name)")) ?? value
+        }
+        func file(_ name: String, _ value: String?) throws(ConfigError) -> String? {
+            guard let path = setting(name, value) else { return nil }
+            let resolved = resolvedPath(path)
+            guard FileManager.default.isReadableFile(atPath: resolved) else { throw fail("redis.tls.\(name)", "cannot read \(resolved)") }
+            return resolved
+        }
+        let tls = RedisTLSConfiguration(
+            caFile: try file("ca_file", section?.caFile),
+            certificateFile: try file("cert_file", section?.certFile),
+            keyFile: try file("key_file", section?.keyFile),
+            serverName: setting("server_name", section?.serverName)
+        )
+        if tls == RedisTLSConfiguration() { return nil }
+        guard url.hasPrefix("rediss://") else {
+            throw fail("redis.tls", "TLS settings need a rediss:// redis.url; TLS is used only with rediss://")
+        }
+        if (tls.certificateFile == nil) != (tls.keyFile == nil) {
+            throw fail(tls.keyFile == nil ? "redis.tls.key_file" : "redis.tls.cert_file", "a client certificate needs both cert_file and key_file")
+        }
+        return tls
+    }
+
+    /// A path from the configuration: relative paths are relative to the configuration file.
+    private func resolvedPath(_ path: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
     }
 
     private func string(_ key: String, _ value: String?, default fallback: String) throws(ConfigError) -> String {
