@@ -4,11 +4,13 @@ extension RedisConnection {
     /// one by one, long after startup, as errors that read like an outage. A connection asks the node
     /// once, when it opens, and fails with the alternatives instead.
     ///
-    /// A user whose ACL forbids `INFO` (a business reader) gets an error reply and is let through; the
-    /// `MOVED` check in `RedisError(reply:)` still names the cause if the node turns out to be a cluster.
+    /// It asks with `HELLO 2` (RESP2 kept), whose reply names the server's `mode`: every user may run
+    /// `HELLO` whatever its ACL, so the least-privilege users neither fail nor fill `ACL LOG` (as `INFO`
+    /// would). A server before Redis 6 has no `HELLO` and no reason to be refused; a cluster node that
+    /// somehow answers otherwise still gets named by the `MOVED` check in `RedisError(reply:)`.
     func refuseClusterMode() throws(RedisError) {
-        let reply = try roundTrip([RedisCommand("INFO", "cluster")])[0]
-        guard let info = reply.string, info.contains("cluster_enabled:1") else { return }
+        let reply = try roundTrip([RedisCommand("HELLO", "2")])[0]
+        guard reply.hashFields?["mode"] == "cluster" else { return }
         throw RedisError.clusterMode(endpoint: endpoint.description)
     }
 }
@@ -18,7 +20,7 @@ extension RedisError {
     static func clusterMode(endpoint: String) -> RedisError {
         RedisError(
             .unsupportedServer,
-            "this is a Redis Cluster node (cluster_enabled:1), and TokenCentral talks to a single primary: it does not "
+            "this is a Redis Cluster node (HELLO: mode cluster), and TokenCentral talks to a single primary: it does not "
                 + "follow MOVED/ASK redirections. Point it at a standalone primary (with Sentinel for failover), or at a "
                 + "cluster proxy that presents the cluster as one node; see docs/redis-contract.md",
             endpoint: endpoint

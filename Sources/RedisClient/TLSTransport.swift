@@ -19,6 +19,9 @@ final class TLSTransport: RedisTransport {
     private var output: [UInt8] = []
     private var input = [UInt8](repeating: 0, count: 16 * 1024)
     private var failed = false
+    /// Whether any application data arrived yet: a session that ends before its first reply was most
+    /// likely refused by the server for our (missing) client certificate.
+    private var answered = false
 
     /// Connects, then completes the TLS handshake, both within `connectTimeout`.
     init(
@@ -182,7 +185,7 @@ final class TLSTransport: RedisTransport {
                     + "the CA that signed it"
             }
         } else {
-            message = Self.alertHint("TLS handshake failed: \(Self.openSSLReason())")
+            message = "TLS handshake failed: \(Self.openSSLReason())"
         }
         return RedisError(.connectionFailed, message, endpoint: endpoint)
     }
@@ -260,6 +263,7 @@ final class TLSTransport: RedisTransport {
             guard error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE else { throw failure(error) }
             return false
         }
+        answered = true
         input.withUnsafeBytes { bytes in
             _ = redisReaderFeed(reader, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int(count))
         }
@@ -295,16 +299,15 @@ final class TLSTransport: RedisTransport {
             case SSL_ERROR_ZERO_RETURN: "the server closed the TLS session"
             case SSL_ERROR_SYSCALL where errno != 0: String(cString: strerror(errno))
             case SSL_ERROR_SYSCALL: "the server closed the connection"
-            default: Self.alertHint("TLS: \(Self.openSSLReason())")
+            default: "TLS: \(Self.openSSLReason())"
             }
-        return RedisError(.connectionLost, "connection lost: \(reason)", endpoint: endpoint)
-    }
-
-    /// With TLS 1.3 the server judges our certificate after the handshake: its refusal arrives as an
-    /// alert on the first read, so the reason gets the settings to check.
-    private static func alertHint(_ reason: String) -> String {
-        guard reason.contains("alert"), reason.contains("certificate") || reason.contains("unknown ca") else { return reason }
-        return reason + "; the server refused the client certificate or requires one: check the TLS cert_file and key_file"
+        // With TLS 1.3 the server judges our certificate after the handshake: its refusal arrives as an
+        // alert, or as a reset when our first command crossed it, before any reply.
+        let hint =
+            answered
+            ? "" : " before its first reply; a server that requires a client certificate (tls-auth-clients) does this "
+                + "when none or an untrusted one is given: check the TLS cert_file and key_file"
+        return RedisError(.connectionLost, "connection lost: \(reason)\(hint)", endpoint: endpoint)
     }
 
     /// The reason of the oldest error on this thread's OpenSSL error queue.

@@ -5,13 +5,20 @@ import Testing
 /// Redis Cluster is refused (see docs/redis-contract.md): the client does not follow MOVED/ASK.
 @Suite(.timeLimit(.minutes(1))) struct RedisClusterRefusalTests {
     @Test func clusterNodeIsRefusedNamingTheEndpointAndTheAlternatives() async throws {
-        let server = try await ConfiguredRedisServer(arguments: ["--cluster-enabled", "yes"])
+        let server = try await ConfiguredRedisServer(arguments: ["--cluster-enabled", "yes", "--cluster-port", "\(try freeLoopbackPort())"])
         let client = RedisClient(endpoint: server.endpoint())
         let error = await #expect(throws: RedisError.self) { try await client.get("k") }
         #expect(error?.code == .unsupportedServer)
         #expect(error?.endpoint == "redis://localhost:\(server.port)/0")
         #expect(error?.message.contains("Sentinel") == true)
         #expect(error?.message.contains("cluster proxy") == true)
+    }
+
+    @Test func clusterNodeIsRefusedForAUserThatMayOnlyGET() async throws {
+        let server = try await ConfiguredRedisServer(arguments: ["--cluster-enabled", "yes", "--cluster-port", "\(try freeLoopbackPort())", "--user", "reader", "on", ">pw", "~*", "+get"])
+        let client = RedisClient(endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: server.port), username: "reader", password: "pw"))
+        let error = await #expect(throws: RedisError.self) { try await client.get("k") }
+        #expect(error?.code == .unsupportedServer)
     }
 
     @Test func refusalAtStartupIgnoresARedisThatIsDown() async throws {

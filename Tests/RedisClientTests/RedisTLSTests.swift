@@ -81,7 +81,7 @@ import Testing
         let client = RedisClient(endpoint: server.endpoint(tls: pki.configuration()), configuration: Self.fastRetry)
         let error = await #expect(throws: RedisError.self) { try await client.ping() }
         #expect(error?.isConnectionError == true)
-        #expect(error?.message.contains("cert_file and key_file") == true)
+        #expect(error?.message.contains("cert_file and key_file") == true, "\(String(describing: error))")
     }
 
     @Test func commandTimeoutBoundsAReplyOverTLS() async throws {

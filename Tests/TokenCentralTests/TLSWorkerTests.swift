@@ -35,7 +35,7 @@ import WeChatMock
     }
 
     @Test func workerRefusesARedisClusterNodeAtStartup() async throws {
-        let server = try await ConfiguredRedisServer(arguments: ["--cluster-enabled", "yes"])
+        let server = try await ConfiguredRedisServer(arguments: ["--cluster-enabled", "yes", "--cluster-port", "\(try freeLoopbackPort())"])
         var configuration = TokendConfiguration(workerID: "w", apps: [.app("wxcluster", secret: "s1")])
         configuration.redis.url = "redis://127.0.0.1:\(server.port)/0"
         configuration.http.enabled = false
