@@ -24,7 +24,7 @@ public struct TokendApplication: Sendable {
         self.logger = logger
         self.registry = registry
         redis = RedisClient(
-            endpoint: try configuration.redis.endpoint(),
+            endpoint: configuration.redis.applyingTLS(to: try RedisEndpoint(url: configuration.redis.url)),
             configuration: RedisClientConfiguration(poolSize: configuration.redis.poolSize, commandTimeout: configuration.redis.commandTimeout)
         )
         store = TokenStore(redis: redis, keys: TokenKeys(prefix: configuration.redis.keyPrefix))

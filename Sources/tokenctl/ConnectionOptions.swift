@@ -49,7 +49,9 @@ struct ConnectionOptions: ParsableArguments {
             resolvingSecrets: false
         )
         return Deployment(
-            redis: RedisClient(endpoint: try configuration.redis.endpoint(), configuration: clientConfiguration),
+            redis: RedisClient(
+                endpoint: configuration.redis.applyingTLS(to: try RedisEndpoint(url: configuration.redis.url)),
+                configuration: clientConfiguration),
             keys: TokenKeys(prefix: configuration.redis.keyPrefix),
             configuredApps: configuration.apps
         )

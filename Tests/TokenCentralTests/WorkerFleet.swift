@@ -65,7 +65,9 @@ struct WorkerFleet {
             configure(&readerConfiguration)
             let fleet = WorkerFleet(
                 mock: mock, mockURL: mockURL, redisURL: redisURL, prefix: prefix,
-                store: TokenStore(redis: RedisClient(endpoint: try readerConfiguration.redis.endpoint()), keys: TokenKeys(prefix: prefix)))
+                store: TokenStore(
+                    redis: RedisClient(endpoint: readerConfiguration.redis.applyingTLS(to: try RedisEndpoint(url: redisURL))),
+                    keys: TokenKeys(prefix: prefix)))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for application in applications {
                     group.addTask { try await application.refresher.run() }

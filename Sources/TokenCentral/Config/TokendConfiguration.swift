@@ -10,7 +10,7 @@ public struct TokendConfiguration: Sendable {
         public var poolSize: Int = 8
         public var commandTimeout: Duration = .seconds(2)
         /// `redis.tls`: CA, client certificate and server name for a `rediss://` URL; nil uses the
-        /// defaults (the system's CAs, the URL's host as the name). Apply it with `endpoint()`.
+        /// defaults (the system's CAs, the URL's host as the name). Apply it with `applyingTLS(to:)`.
         public var tls: RedisTLSConfiguration?
     }
 
