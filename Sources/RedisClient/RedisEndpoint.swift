@@ -2,8 +2,8 @@
 ///
 /// Accepted forms:
 /// - `redis://[[user]:password@]host[:port][/db]` (port defaults to 6379, db to 0)
-/// - `rediss://...`, the same over TLS, verified with `tls` (default settings: the system's CAs)
 /// - `unix:///path/to/redis.sock[?db=N]`, with optional `unix://[[user]:password@]/path`
+/// - `rediss://...`: a `redis://` URL over TLS, verified with `tls` (default settings: the system's CAs)
 ///
 /// `description` never shows the password, so an endpoint can be logged.
 public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {

@@ -4,25 +4,15 @@ import Foundation
 /// `TokendConfiguration`). Unknown keys are rejected so a typo does not silently fall back to a default.
 struct ConfigurationFile: Decodable {
     struct Redis: Decodable {
+        var tls: TLS?
         var url: String?
         var keyPrefix: String?
         var poolSize: Int?
         var commandTimeout: DurationValue?
-        var tls: TLS?
 
         enum CodingKeys: String, CodingKey {
-            case url, keyPrefix = "key_prefix", poolSize = "pool_size", commandTimeout = "command_timeout", tls
-        }
-    }
-
-    struct TLS: Decodable {
-        var caFile: String?
-        var certFile: String?
-        var keyFile: String?
-        var serverName: String?
-
-        enum CodingKeys: String, CodingKey {
-            case caFile = "ca_file", certFile = "cert_file", keyFile = "key_file", serverName = "server_name"
+            case tls
+            case url, keyPrefix = "key_prefix", poolSize = "pool_size", commandTimeout = "command_timeout"
         }
     }
 

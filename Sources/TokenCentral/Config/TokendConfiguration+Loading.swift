@@ -71,7 +71,7 @@ extension TokendConfiguration {
 }
 
 /// Merges file values, environment overrides and defaults, validating each field as it goes.
-private struct Resolver {
+struct Resolver {
     let file: String
     let environment: [String: String]
     let overrides: ConfigReader
@@ -95,10 +95,10 @@ private struct Resolver {
         } catch {
             throw fail("redis.url", error.message)
         }
+        configuration.redis.tls = try tls(parsed.redis?.tls, url: configuration.redis.url)
         configuration.redis.keyPrefix = try string("redis.key_prefix", parsed.redis?.keyPrefix, default: defaults.redis.keyPrefix)
         configuration.redis.poolSize = try integer("redis.pool_size", parsed.redis?.poolSize, default: defaults.redis.poolSize, range: 1...64)
         configuration.redis.commandTimeout = try duration("redis.command_timeout", parsed.redis?.commandTimeout, default: defaults.redis.commandTimeout)
-        configuration.redis.tls = try tls(parsed.redis?.tls, url: configuration.redis.url)
 
         configuration.upstream.wechatBaseURL = try baseURL("upstream.wechat_base_url", parsed.upstream?.wechatBaseUrl, default: defaults.upstream.wechatBaseURL)
         configuration.upstream.wecomBaseURL = try baseURL("upstream.wecom_base_url", parsed.upstream?.wecomBaseUrl, default: defaults.upstream.wecomBaseURL)
@@ -186,39 +186,6 @@ private struct Resolver {
         case (_?, _?):
             throw fail(envField, "set only one of \(envField) and \(fileField)")
         }
-    }
-
-    /// `redis.tls`: settings for a `rediss://` URL, nil when none is given (a `rediss://` URL then trusts
-    /// the system's CAs). Files must be readable now, so a typo fails at startup rather than at connect.
-    private func tls(_ section: ConfigurationFile.TLS?, url: String) throws(ConfigError) -> RedisTLSConfiguration? {
-        func setting(_ name: String, _ value: String?) -> String? {
-            overrides.string(forKey: ConfigKey("redis.tls.\(name)")) ?? value
-        }
-        func file(_ name: String, _ value: String?) throws(ConfigError) -> String? {
-            guard let path = setting(name, value) else { return nil }
-            let resolved = resolvedPath(path)
-            guard FileManager.default.isReadableFile(atPath: resolved) else { throw fail("redis.tls.\(name)", "cannot read \(resolved)") }
-            return resolved
-        }
-        let tls = RedisTLSConfiguration(
-            caFile: try file("ca_file", section?.caFile),
-            certificateFile: try file("cert_file", section?.certFile),
-            keyFile: try file("key_file", section?.keyFile),
-            serverName: setting("server_name", section?.serverName)
-        )
-        if tls == RedisTLSConfiguration() { return nil }
-        guard url.hasPrefix("rediss://") else {
-            throw fail("redis.tls", "TLS settings need a rediss:// redis.url; TLS is used only with rediss://")
-        }
-        if (tls.certificateFile == nil) != (tls.keyFile == nil) {
-            throw fail(tls.keyFile == nil ? "redis.tls.key_file" : "redis.tls.cert_file", "a client certificate needs both cert_file and key_file")
-        }
-        return tls
-    }
-
-    /// A path from the configuration: relative paths are relative to the configuration file.
-    private func resolvedPath(_ path: String) -> String {
-        path.hasPrefix("/") ? path : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
     }
 
     private func string(_ key: String, _ value: String?, default fallback: String) throws(ConfigError) -> String {
