@@ -15,7 +15,7 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # hadolint ignore=DL3008
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends libhiredis-dev pkg-config \
+    && apt-get -q install -y --no-install-recommends libhiredis-dev libssl-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 # Dependencies first: this layer is reused until Package.swift (or Package.resolved) changes.
@@ -38,7 +38,7 @@ FROM debian:bookworm-slim
 # hadolint ignore=DL3008
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends libhiredis0.14 ca-certificates curl \
+    && apt-get -q install -y --no-install-recommends libhiredis0.14 libssl3 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --user-group --uid 10001 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin tokend
 COPY --from=build /staging/lib/ /usr/lib/swift/linux/

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .PHONY: deps build release test bench chaos clean demo compose-check
 
 deps:
-	@scripts/ensure-deps.sh
+	@scripts/ensure-deps.sh libssl-dev openssl
 
 build: deps
 	swift build

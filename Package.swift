@@ -41,9 +41,15 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
         ),
+        // C shim over Debian's libssl-dev (OpenSSL 3): TLS for `rediss://`. Only `TLSTransport` imports it.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
         .target(
             name: "RedisClient",
-            dependencies: ["CHiredis"],
+            dependencies: ["CHiredis", "COpenSSL"],
             swiftSettings: swiftSettings
         ),
         // The Redis contract (docs/redis-contract.md): key names and channel messages, shared by the

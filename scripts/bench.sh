@@ -79,5 +79,47 @@ run_benchmarks() {
     /usr/bin/python3 scripts/gateway_bench.py --bin-dir .build/release
 }
 
-run_benchmarks | tee "$raw"
+# GET over TLS: the Swift client against itself over plain TCP, and against redis-benchmark --tls, on a
+# second redis-server (TLS port only) with a CA and certificate made here; both stopped/removed at exit.
+run_tls_benchmarks() {
+    if ! redis-benchmark --help 2>&1 | grep -q -- '--tls'; then
+        echo "GET over TLS: skipped, this redis-benchmark has no --tls"
+        return
+    fi
+    tls_dir=$(mktemp -d)
+    tls_port=$(scripts/free-port.sh)
+    (
+        cd "$tls_dir"
+        key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+        openssl req -x509 "${key[@]}" -keyout ca.key -out ca.crt -days 1 -subj /CN=bench-ca
+        openssl req "${key[@]}" -keyout server.key -out server.csr -subj /CN=localhost
+        printf 'subjectAltName=DNS:localhost\n' >server.ext
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -set_serial 2 -days 1 -extfile server.ext -out server.crt
+    ) >/dev/null 2>&1
+    redis-server --port 0 --tls-port "$tls_port" --bind 127.0.0.1 --dir "$tls_dir" --save "" --appendonly no \
+        --tls-cert-file "$tls_dir/server.crt" --tls-key-file "$tls_dir/server.key" --tls-ca-cert-file "$tls_dir/ca.crt" \
+        --tls-auth-clients no --logfile "$tls_dir/redis.log" &
+    tls_pid=$!
+    trap 'kill "$tls_pid" 2>/dev/null; rm -rf "$tls_dir"' EXIT
+    tls_cli=(redis-cli -h localhost -p "$tls_port" --tls --cacert "$tls_dir/ca.crt")
+    for _ in $(seq 1 100); do "${tls_cli[@]}" ping >/dev/null 2>&1 && break; sleep 0.05; done
+    "${tls_cli[@]}" SET key:000000000000 xxx >/dev/null
+    tls_url="rediss://localhost:$tls_port/0"
+
+    printf '%-22s %10s %10s %10s\n' "GET over TLS, one conn" "swift tls" "swift" "redis-b tls"
+    plain_ratios=() rb_ratios=()
+    for run in $(seq 1 "$repetitions"); do
+        ours_tls=$($bench redis-get --url "$tls_url" --tls-ca-file "$tls_dir/ca.crt" --requests "$sequential")
+        ours=$($bench redis-get --url "$REDIS_URL" --requests "$sequential")
+        theirs_tls=$(redis_benchmark -h localhost -p "$tls_port" --tls --cacert "$tls_dir/ca.crt" -c 1 -n "$sequential")
+        plain_ratios+=("$(ratio "$ours_tls" "$ours")") rb_ratios+=("$(ratio "$ours_tls" "$theirs_tls")")
+        printf '%-22s %10s %10s %10s\n' "run $run (rps)" "$ours_tls" "$ours" "$theirs_tls"
+    done
+    echo "median ratio swift TLS / swift plain:        $(median "${plain_ratios[@]}")"
+    echo "median ratio swift TLS / redis-benchmark TLS: $(median "${rb_ratios[@]}")"
+    kill "$tls_pid" && wait "$tls_pid" 2>/dev/null || true
+    rm -rf "$tls_dir"
+}
+
+{ run_benchmarks; echo; run_tls_benchmarks; } | tee "$raw"
 write_report

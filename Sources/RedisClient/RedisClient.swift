@@ -53,7 +53,7 @@ public final class RedisClient: Sendable {
             try target.checked(connection.roundTrip([command]), from: connection)[0]
         }
         if case .error(let message) = reply {
-            throw RedisError(.server, message, endpoint: endpoint.description)
+            throw RedisError(reply: message, endpoint: endpoint.description)
         }
         return reply
     }

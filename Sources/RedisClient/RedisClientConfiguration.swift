@@ -2,7 +2,7 @@
 public struct RedisClientConfiguration: Sendable {
     /// Connections in the pool, each with its own thread. Commands beyond this many in flight wait.
     public var poolSize: Int
-    /// Bound on establishing a connection (TCP connect, not counting AUTH).
+    /// Bound on establishing a connection (TCP connect and, for `rediss://`, the TLS handshake; not AUTH).
     public var connectTimeout: Duration
     /// Bound on any one reply; a command that exceeds it fails with `.timeout` and its connection is dropped.
     public var commandTimeout: Duration

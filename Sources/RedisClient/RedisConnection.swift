@@ -1,14 +1,14 @@
-import CHiredis
 import Glibc
 
-/// Owns one hiredis `redisContext`: the only type in the project that calls hiredis.
+/// One connection to Redis: the handshake (AUTH, SELECT) and the request/reply cycle, over a
+/// `RedisTransport` (hiredis' own socket for plain TCP and unix sockets, OpenSSL for TLS).
 ///
 /// Every call blocks (connect, write, read), bounded by the connect and command timeouts, so a
 /// `RedisConnection` is only ever used on the dedicated thread of its `BlockingWorker`, never on
 /// Swift's cooperative pool. It is deliberately not `Sendable`: the worker that created it is the
-/// only one that touches it, so the C handle never crosses threads concurrently.
+/// only one that touches it, so the C handles never cross threads concurrently.
 final class RedisConnection {
-    private let context: UnsafeMutablePointer<redisContext>
+    private let transport: any RedisTransport
     let endpoint: RedisEndpoint
     /// How long `roundTrip` busy-waits for a reply before blocking (see `RedisClientConfiguration.replySpin`).
     private let replySpin: Duration
@@ -17,28 +17,16 @@ final class RedisConnection {
     init(endpoint: RedisEndpoint, connectTimeout: Duration, commandTimeout: Duration, replySpin: Duration = .zero) throws(RedisError) {
         self.endpoint = endpoint
         self.replySpin = replySpin
-        let connectTimeval = Self.timeval(connectTimeout)
-        let maybeContext: UnsafeMutablePointer<redisContext>? =
-            switch endpoint.address {
-            case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(port), connectTimeval)
-            case .unix(let path): redisConnectUnixWithTimeout(path, connectTimeval)
-            }
-        guard let context = maybeContext else {
-            throw RedisError(.connectionFailed, "cannot allocate a connection", endpoint: endpoint.description)
+        switch (endpoint.address, endpoint.tls) {
+        case (.tcp(let host, let port), let tls?):
+            transport = try TLSTransport(
+                host: host, port: port, tls: tls, endpoint: endpoint.description,
+                connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+        default:
+            transport = try HiredisTransport(endpoint: endpoint, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
         }
-        // From here on `deinit` frees the context, also when this initializer throws.
-        self.context = context
-        if context.pointee.err != 0 {
-            let reason = String(cString: chiredis_errstr(context))
-            throw RedisError(.connectionFailed, "cannot connect: \(reason)", endpoint: endpoint.description)
-        }
-        _ = redisSetTimeout(context, Self.timeval(commandTimeout))
-        if case .tcp = endpoint.address { _ = redisEnableKeepAlive(context) }
         try handshake()
-    }
-
-    deinit {
-        redisFree(context)
+        try refuseClusterMode()
     }
 
     private func handshake() throws(RedisError) {
@@ -75,8 +63,8 @@ final class RedisConnection {
     /// saves a failed command; connections used back to back skip it, as it would be one more system
     /// call on every command of a hot loop, next to the write and the read.
     var isReusable: Bool {
-        guard context.pointee.err == 0 else { return false }
-        return ContinuousClock.now - lastReplyAt < Self.idleBeforeCheck || chiredis_wait_readable(context, 0) == 0
+        guard transport.isHealthy else { return false }
+        return ContinuousClock.now - lastReplyAt < Self.idleBeforeCheck || transport.isQuietWhileIdle()
     }
 
     /// Sends all commands in one write and reads one reply for each, in order.
@@ -91,44 +79,29 @@ final class RedisConnection {
         return replies
     }
 
-    /// Queues commands in hiredis' output buffer, encoded as RESP in one piece (cheaper than one
-    /// `redisAppendCommandArgv` per command); they are written by the next `readReply` or `flush`.
+    /// Queues commands, encoded as RESP in one piece; they are written by the next `readReply` or `flush`.
     func append(_ commands: [RedisCommand]) {
         var encoded: [UInt8] = []
         for command in commands { command.encode(into: &encoded) }
-        encoded.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { characters in
-                _ = redisAppendFormattedCommand(context, characters.baseAddress, characters.count)
-            }
-        }
+        transport.append(encoded)
     }
 
     /// Writes pending output and blocks until one complete reply has been read.
     func readReply() throws(RedisError) -> RedisReply {
-        var raw: UnsafeMutableRawPointer?
-        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw currentError() }
-        let reply = raw.assumingMemoryBound(to: redisReply.self)
-        defer { freeReplyObject(raw) }
+        let reply = try transport.readReply()
         lastReplyAt = .now
-        return Self.convert(reply)
+        return reply
     }
 
     /// Pub/sub: returns a reply already buffered, if any, without touching the socket.
     func bufferedReply() throws(RedisError) -> RedisReply? {
-        var raw: UnsafeMutableRawPointer?
-        guard redisGetReplyFromReader(context, &raw) == REDIS_OK else { throw currentError() }
-        guard let raw else { return nil }
-        defer { freeReplyObject(raw) }
-        return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+        try transport.bufferedReply()
     }
 
-    /// Pub/sub: waits up to `timeoutMilliseconds` for data and reads what arrived into hiredis' buffer.
+    /// Pub/sub: waits up to `timeoutMilliseconds` for data and reads what arrived into the reply buffer.
     /// Returns false when nothing arrived in time.
     func receive(timeoutMilliseconds: Int32) throws(RedisError) -> Bool {
-        let ready = chiredis_wait_readable(context, timeoutMilliseconds)
-        if ready == 0 || (ready < 0 && errno == EINTR) { return false }
-        guard redisBufferRead(context) == REDIS_OK else { throw currentError() }
-        return true
+        try transport.receive(timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// Busy-waits up to `replySpin` for the reply to arrive, yielding the core to any other runnable
@@ -138,49 +111,11 @@ final class RedisConnection {
     private func spinUntilReadable() {
         guard replySpin > .zero else { return }
         let deadline = ContinuousClock.now + replySpin
-        while chiredis_wait_readable(context, 0) == 0, ContinuousClock.now < deadline { sched_yield() }
+        while !transport.hasInput, ContinuousClock.now < deadline { sched_yield() }
     }
 
     /// Writes everything queued by `append` without waiting for replies.
     func flush() throws(RedisError) {
-        var done: Int32 = 0
-        while done == 0 {
-            guard redisBufferWrite(context, &done) == REDIS_OK else { throw currentError() }
-        }
-    }
-
-    private func currentError() -> RedisError {
-        let reason = String(cString: chiredis_errstr(context))
-        let code: RedisError.Code =
-            switch context.pointee.err {
-            case REDIS_ERR_IO where errno == EAGAIN || errno == EWOULDBLOCK: .timeout
-            case REDIS_ERR_PROTOCOL: .unexpectedReply
-            default: .connectionLost
-            }
-        let message = code == .timeout ? "no reply within the command timeout" : "connection lost: \(reason)"
-        return RedisError(code, message, endpoint: endpoint.description)
-    }
-
-    private static func convert(_ reply: UnsafePointer<redisReply>) -> RedisReply {
-        let value = reply.pointee
-        switch value.type {
-        case REDIS_REPLY_STRING:
-            return .bulk(Array(UnsafeRawBufferPointer(start: value.str, count: value.len)))
-        case REDIS_REPLY_STATUS:
-            return .status(String(decoding: UnsafeRawBufferPointer(start: value.str, count: value.len), as: UTF8.self))
-        case REDIS_REPLY_ERROR:
-            return .error(String(decoding: UnsafeRawBufferPointer(start: value.str, count: value.len), as: UTF8.self))
-        case REDIS_REPLY_INTEGER:
-            return .integer(Int(value.integer))
-        case REDIS_REPLY_ARRAY:
-            return .array((0..<value.elements).map { convert(chiredis_reply_element(reply, $0)) })
-        default:
-            return .null
-        }
-    }
-
-    private static func timeval(_ duration: Duration) -> Glibc.timeval {
-        let (seconds, attoseconds) = duration.components
-        return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        try transport.flush()
     }
 }

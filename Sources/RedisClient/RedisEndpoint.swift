@@ -5,6 +5,7 @@
 ///   (RFC 3986 userinfo), `redis://name@host` names a user without a password; `redis://:secret@host`
 ///   is a password for the default user.
 /// - `unix:///path/to/redis.sock[?db=N]`, with optional `unix://[[user]:password@]/path`
+/// - `rediss://...`: a `redis://` URL over TLS, verified with `tls` (default settings: the system's CAs)
 ///
 /// `description` never shows the password, so an endpoint can be logged.
 public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
@@ -17,12 +18,19 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var username: String?
     public var password: String?
     public var database: Int
+    /// TLS for a TCP address; nil talks plain RESP. A `rediss://` URL sets the defaults, which a
+    /// configuration then refines (CA file, client certificate, server name).
+    public var tls: RedisTLSConfiguration?
 
-    public init(address: Address, username: String? = nil, password: String? = nil, database: Int = 0) {
+    public init(
+        address: Address, username: String? = nil, password: String? = nil, database: Int = 0,
+        tls: RedisTLSConfiguration? = nil
+    ) {
         self.address = address
         self.username = username
         self.password = password
         self.database = database
+        self.tls = tls
     }
 
     public init(url: String) throws(RedisError) {
@@ -31,12 +39,16 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
         let scheme: String
         let rest: Substring
+        tls = nil
         if url.hasPrefix("redis://") {
             (scheme, rest) = ("redis", url.dropFirst("redis://".count))
+        } else if url.hasPrefix("rediss://") {
+            (scheme, rest) = ("redis", url.dropFirst("rediss://".count))
+            tls = RedisTLSConfiguration()
         } else if url.hasPrefix("unix://") {
             (scheme, rest) = ("unix", url.dropFirst("unix://".count))
         } else {
-            throw invalid("expected redis://host:port[/db] or unix:///path")
+            throw invalid("expected redis://host:port[/db], rediss://host:port[/db] (TLS) or unix:///path")
         }
         var hostPart = rest
         if let at = rest.lastIndex(of: "@") {
@@ -109,7 +121,7 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
         switch address {
         case .tcp(let host, let port):
             let shownHost = host.contains(":") ? "[\(host)]" : host
-            return "redis://\(credentials)\(shownHost):\(port)/\(database)"
+            return "\(tls == nil ? "redis" : "rediss")://\(credentials)\(shownHost):\(port)/\(database)"
         case .unix(let path):
             return "unix://\(credentials)\(path)" + (database == 0 ? "" : "?db=\(database)")
         }

@@ -4,7 +4,7 @@
 /// redacted form (no password), so an error can be logged as is.
 public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: Sendable, Hashable {
-        /// The URL given to the client is not a valid `redis://` or `unix://` URL.
+        /// The URL given to the client is not a valid `redis://`, `rediss://` or `unix://` URL.
         case invalidURL
         /// Could not connect (refused, unreachable, connect timeout, or still backing off after such a failure).
         case connectionFailed
@@ -20,6 +20,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         case unexpectedReply
         /// The client or subscription was shut down.
         case shutdown
+        /// The server runs in a mode this client refuses: a Redis Cluster node (see `RedisError.clusterMode`).
+        case unsupportedServer
     }
 
     public var code: Code

@@ -7,7 +7,7 @@ public struct RedisPinnedConnection: Sendable {
     @discardableResult
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
         let reply = try await client.execute(on: index) { connection throws(RedisError) in try connection.roundTrip([command])[0] }
-        if case .error(let message) = reply { throw RedisError(.server, message, endpoint: client.endpoint.description) }
+        if case .error(let message) = reply { throw RedisError(reply: message, endpoint: client.endpoint.description) }
         return reply
     }
 

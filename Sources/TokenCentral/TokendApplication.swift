@@ -73,7 +73,9 @@ public struct TokendApplication: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT, then stops taking leases, releases those held and returns.
+    /// Refuses a Redis Cluster node first (`RedisError.clusterMode`).
     public func run() async throws {
+        try await redis.refuseUnsupportedServer()
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

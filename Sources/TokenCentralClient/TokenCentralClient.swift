@@ -56,7 +56,7 @@ public final class TokenCentralClient: Sendable {
             }
             return token
         case .error(let message):
-            let error = RedisError(.server, message, endpoint: redis.endpoint.description)
+            let error = RedisError(reply: message, endpoint: redis.endpoint.description)
             throw TokenCentralClientError(.redis, appid: appid, key: key, underlying: error)
         default:
             throw TokenCentralClientError(.noToken, appid: appid, key: key)

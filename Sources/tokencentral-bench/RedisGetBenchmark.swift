@@ -15,9 +15,13 @@ struct RedisGetBenchmark: AsyncParsableCommand {
     var key = "key:000000000000"
     @Option(help: "Microseconds each reply is busy-waited for before a blocking read (RedisClientConfiguration.replySpin); 0 always sleeps, like redis-benchmark.")
     var replySpin = 30
+    @Option(help: "With a rediss:// URL: PEM file of the CA that signed the server's certificate.")
+    var tlsCaFile: String?
 
     func run() async throws {
-        let client = try RedisClient(url: url, configuration: .init(poolSize: 1, replySpin: .microseconds(replySpin)))
+        var endpoint = try RedisEndpoint(url: url)
+        if endpoint.tls != nil { endpoint.tls?.caFile = tlsCaFile }
+        let client = RedisClient(endpoint: endpoint, configuration: .init(poolSize: 1, replySpin: .microseconds(replySpin)))
         let get = RedisCommand("GET", key)
         let batch = [RedisCommand](repeating: get, count: pipeline)
         try await client.send(get)  // connect outside the timed loop, as redis-benchmark does

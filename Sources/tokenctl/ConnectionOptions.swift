@@ -35,6 +35,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("ACL user on the sentinels, with TOKENCENTRAL_SENTINEL_PASSWORD.", valueName: "user"))
     var sentinelUsername: String?
 
+    @OptionGroup(title: "TLS, with a rediss:// --redis-url (with --config: redis.tls)")
+    var tls: TLSOptions
+
     func validate() throws {
         if config != nil, redisURL != nil { throw ValidationError("give either --config or --redis-url, not both") }
         if config != nil, !sentinel.isEmpty {
@@ -47,6 +50,9 @@ struct ConnectionOptions: ParsableArguments {
         if let prefix, prefix.isEmpty { throw ValidationError("--prefix must not be empty") }
         if redisURL == nil, sentinel.isEmpty, redisPasswordFile != nil {
             throw ValidationError("--redis-password-file goes with --redis-url or --sentinel; with --config the password is redis.password_env or redis.password_file")
+        }
+        if tls.configuration != nil, !(redisURL?.hasPrefix("rediss://") ?? false) {
+            throw ValidationError("--tls-* options go with a rediss:// --redis-url; with --config TLS is set in redis.tls")
         }
     }
 
@@ -61,10 +67,11 @@ struct ConnectionOptions: ParsableArguments {
                 url: redisURL ?? "redis://\(sentinelMaster)/0",
                 sentinel: .init(master: sentinelMaster, addresses: sentinel, username: sentinelUsername, password: password))
             redis.password = try RedisPassword.read(file: redisPasswordFile, environment: environment).map(Secret.init)
+            redis.tls = tls.configuration
             return Deployment(redis: try redis.makeClient(clientConfiguration), keys: TokenKeys(prefix: prefix ?? "wechat"), configuredApps: nil)
         }
         if let redisURL {
-            var endpoint = try RedisEndpoint(url: redisURL)
+            var endpoint = try tls.applied(to: RedisEndpoint(url: redisURL))
             if let password = try RedisPassword.read(file: redisPasswordFile, environment: environment) {
                 guard endpoint.password == nil else {
                     throw ValidationError("--redis-url carries a password already; give it only once")

@@ -33,7 +33,7 @@ struct Deployment: Sendable {
     func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
         let replies = try await redis.pipeline(commands)
         for case .error(let message) in replies {
-            throw RedisError(.server, message, endpoint: redis.endpoint.description)
+            throw RedisError(reply: message, endpoint: redis.endpoint.description)
         }
         return replies
     }

@@ -9,6 +9,17 @@ import Testing
         #expect(endpoint.password == nil)
     }
 
+    @Test func redissURLTurnsOnTLSWithDefaultVerification() throws {
+        let endpoint = try RedisEndpoint(url: "rediss://app:pw@cache.internal:6380/1")
+        #expect(endpoint.address == .tcp(host: "cache.internal", port: 6380))
+        #expect(endpoint.tls == RedisTLSConfiguration())
+        #expect(endpoint.description == "rediss://app:***@cache.internal:6380/1")
+    }
+
+    @Test func redisURLHasNoTLS() throws {
+        #expect(try RedisEndpoint(url: "redis://cache.internal").tls == nil)
+    }
+
     @Test func defaultsPortAndDatabase() throws {
         let endpoint = try RedisEndpoint(url: "redis://localhost")
         #expect(endpoint.address == .tcp(host: "localhost", port: 6379))

@@ -593,7 +593,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["rediss://:hunter2@cache.internal:6380", "redis://:hunter2@cache.internal:port", "redis://hunter2@:6379"])
+    @Test(arguments: ["rediss://:hunter2@cache.internal:port", "redis://:hunter2@cache.internal:port", "redis://hunter2@:6379"])
     func invalidRedisURLErrorHidesItsPassword(url: String) throws {
         let error = try #require(self.failure(self.apps, environment: self.environment.merging(["TOKEND_REDIS_URL": url]) { $1 }))
         #expect(error.field == "redis.url")

@@ -66,9 +66,14 @@ struct WorkerFleet {
                 configure(&workerConfiguration)
                 return try TokendApplication(configuration: workerConfiguration, logger: logger, fetcher: fetcher)
             }
+            // The fleet reads Redis as its workers do (TLS settings included).
+            var readerConfiguration = configuration(worker: "reader", apps: apps, redisURL: redisURL, prefix: prefix, mockURL: mockURL)
+            configure(&readerConfiguration)
             let fleet = WorkerFleet(
                 mock: mock, mockURL: mockURL, redisURL: redisURL, prefix: prefix,
-                store: TokenStore(redis: try RedisClient(url: redisURL), keys: TokenKeys(prefix: prefix)))
+                store: TokenStore(
+                    redis: RedisClient(endpoint: readerConfiguration.redis.applyingTLS(to: try RedisEndpoint(url: redisURL))),
+                    keys: TokenKeys(prefix: prefix)))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for application in applications {
                     group.addTask { try await application.refresher.run() }

@@ -4,6 +4,7 @@ import Foundation
 /// `TokendConfiguration`). Unknown keys are rejected so a typo does not silently fall back to a default.
 struct ConfigurationFile: Decodable {
     struct Redis: Decodable {
+        var tls: TLS?
         var url: String?
         var keyPrefix: String?
         var poolSize: Int?
@@ -13,6 +14,7 @@ struct ConfigurationFile: Decodable {
         var sentinel: Sentinel?
 
         enum CodingKeys: String, CodingKey {
+            case tls
             case url, keyPrefix = "key_prefix", poolSize = "pool_size", commandTimeout = "command_timeout"
             case passwordEnv = "password_env", passwordFile = "password_file", sentinel
         }
@@ -121,8 +123,9 @@ struct ConfigurationFile: Decodable {
     /// Keys each section accepts, in the file's spelling.
     static let allowedKeys: [String: Set<String>] = [
         "": ["redis", "upstream", "worker", "refresh", "http", "gateway", "apps"],
-        "redis": ["url", "key_prefix", "pool_size", "command_timeout", "password_env", "password_file", "sentinel"],
+        "redis": ["url", "key_prefix", "pool_size", "command_timeout", "password_env", "password_file", "sentinel", "tls"],
         "redis.sentinel": ["master", "addresses", "username", "password_env", "password_file"],
+        "redis.tls": ["ca_file", "cert_file", "key_file", "server_name"],
         "upstream": ["wechat_base_url", "wecom_base_url", "timeout", "max_concurrent_calls"],
         "worker": ["id"],
         "refresh": [

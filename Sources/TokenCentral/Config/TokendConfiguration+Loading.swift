@@ -96,6 +96,7 @@ struct Resolver {
         } catch {
             throw fail("redis.url", error.message)
         }
+        configuration.redis.tls = try tls(parsed.redis?.tls, url: configuration.redis.url)
         configuration.redis.keyPrefix = try string("redis.key_prefix", parsed.redis?.keyPrefix, default: defaults.redis.keyPrefix)
         configuration.redis.poolSize = try integer("redis.pool_size", parsed.redis?.poolSize, default: defaults.redis.poolSize, range: 1...64)
         configuration.redis.commandTimeout = try duration("redis.command_timeout", parsed.redis?.commandTimeout, default: defaults.redis.commandTimeout)
@@ -199,8 +200,7 @@ struct Resolver {
             }
             return Secret(value)
         case (nil, let path?):
-            let base = URL(fileURLWithPath: file).deletingLastPathComponent()
-            let resolved = path.hasPrefix("/") ? path : base.appendingPathComponent(path).path
+            let resolved = resolvedPath(path)
             guard let data = FileManager.default.contents(atPath: resolved) else {
                 throw fail(fileField, "cannot read \(resolved)")
             }

@@ -5,7 +5,7 @@ extension TokendConfiguration.Redis {
     public struct Sentinel: Sendable {
         /// The master's name in the sentinels' `sentinel monitor NAME ...`.
         public var master: String
-        /// `host:port` (port 26379 by default) or `redis://[[user]:password@]host:port`, asked in turn.
+        /// `host:port` (port 26379 by default) or `redis[s]://[[user]:password@]host:port`, asked in turn.
         public var addresses: [String]
         /// Sentinel credentials (`requirepass` / an ACL user on the sentinels), for addresses without their own.
         public var username: String?
@@ -33,7 +33,8 @@ extension TokendConfiguration.Redis {
         guard let sentinel else { return RedisClient(endpoint: node, configuration: configuration) }
         var sentinels: [RedisEndpoint] = []
         for address in sentinel.addresses {
-            var endpoint = try RedisSentinelConfiguration.sentinel(address)
+            // A `rediss://` sentinel is reached over TLS with the same `redis.tls` settings as the data nodes.
+            var endpoint = applyingTLS(to: try RedisSentinelConfiguration.sentinel(address))
             if endpoint.password == nil, let password = sentinel.password {
                 endpoint.username = sentinel.username
                 endpoint.password = password.value

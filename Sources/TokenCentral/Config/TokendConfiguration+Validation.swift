@@ -53,9 +53,10 @@ extension TokendConfiguration {
 }
 
 extension TokendConfiguration.Redis {
-    /// The endpoint to connect to: `url` with the password of `redis.password_env`/`password_file`, if set.
+    /// The endpoint to connect to: `url` with the password of `redis.password_env`/`password_file`, if set,
+    /// and `redis.tls` when the URL is `rediss://`.
     public func endpoint() throws(RedisError) -> RedisEndpoint {
-        var endpoint = try RedisEndpoint(url: url)
+        var endpoint = applyingTLS(to: try RedisEndpoint(url: url))
         if let password { endpoint.password = password.value }
         return endpoint
     }

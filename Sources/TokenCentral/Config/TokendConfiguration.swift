@@ -1,7 +1,12 @@
+import RedisClient
+
 /// Everything a `tokend` worker needs, validated before any service starts.
 public struct TokendConfiguration: Sendable {
     public struct Redis: Sendable {
-        /// `redis://[user:password@]host:port[/db]` or `unix:///path`.
+        /// `redis.tls`: CA, client certificate and server name for a `rediss://` URL; nil uses the
+        /// defaults (the system's CAs, the URL's host as the name). Apply it with `applyingTLS(to:)`.
+        public var tls: RedisTLSConfiguration?
+        /// `redis://[user:password@]host:port[/db]`, `rediss://...` (TLS, with `tls`) or `unix:///path`.
         public var url: String = "redis://127.0.0.1:6379/0"
         /// `P` in the key names `P:{APPID}:access_token`, `P:refreshed`, ...
         public var keyPrefix: String = "wechat"
