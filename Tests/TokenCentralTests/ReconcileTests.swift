@@ -82,13 +82,16 @@ import WeChatMock
             $0.refresh.retryMaximum = .seconds(4)
         }) { fleet, workers in
             fleet.mock.inject(.latency(.milliseconds(1100), count: 10), appid: "wxrefused")
+            // The first call may have been answered before the latency was injected: count from here.
+            let before = fleet.mock.stats(appid: "wxrefused").tokenCalls
             var started: [ContinuousClock.Instant] = []
-            try await waitUntil("three upstream calls", timeout: .seconds(20)) {
-                let calls = fleet.mock.stats(appid: "wxrefused").tokenCalls
+            try await waitUntil("three delayed upstream calls", timeout: .seconds(30)) {
+                let calls = fleet.mock.stats(appid: "wxrefused").tokenCalls - before
                 while started.count < calls { started.append(.now) }
                 return calls >= 3
             }
-            // Call 2 was refused too: call 3 waits the doubled backoff, at least 1 s, after it returned.
+            // The second delayed call was refused too: the third waits the doubled backoff, at least 1 s,
+            // after it returned.
             #expect(started[2] - started[1] >= .milliseconds(1100 + 800))
             #expect(try #require(workers.first).anomalies("refused_write") >= 2)
         }

@@ -158,6 +158,8 @@ import WeChatMock
                 worker: "limited", apps: appids.map { .app($0, secret: WeChatMockConfiguration.derivedSecret(for: $0)) },
                 redisURL: try sharedRedisURL(), prefix: uniquePrefix("limit"), mockURL: url)
             configuration.upstream.maxConcurrentCalls = 2
+            // Far above the 300 ms answers, so a loaded machine never turns one into a timeout and a second call.
+            configuration.upstream.timeout = .seconds(10)
             let worker = try TokendApplication(configuration: configuration, logger: WorkerFleet.logger)
             let running = Task { try await worker.refresher.run() }
             defer { running.cancel() }

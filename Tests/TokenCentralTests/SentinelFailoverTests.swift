@@ -57,7 +57,7 @@ import WeChatMock
                 // A reader reports the token as rejected through the new primary until a worker, subscribed
                 // there now, replaces it (a report published before the workers moved reaches nobody).
                 var after = ""
-                try await waitUntil("a new token is stored on the new primary", timeout: .seconds(20), every: .milliseconds(100)) {
+                try await waitUntil("a new token is stored on the new primary", timeout: .seconds(45), every: .milliseconds(100)) {
                     after = (try? await reader.accessToken(for: appid)) ?? ""
                     if after == before { try? await reader.reportInvalid(appid: appid, token: before) }
                     return !after.isEmpty && after != before

@@ -1,7 +1,8 @@
 import Synchronization
 
-/// `POST .../refresh` requests waiting for a new token, woken by the `P:refreshed` announcements this
-/// worker's subscription hears (whichever worker wrote the token), instead of each one polling Redis.
+/// `POST .../refresh` requests (and gateway retries) waiting for a new token, woken by the `P:refreshed`
+/// announcements this worker's subscription hears (whichever worker wrote the token), and by this worker
+/// withdrawing a forced refresh, instead of each one polling Redis.
 ///
 /// The failure it prevents: a thousand clients reporting one rejected token used to issue a thousand
 /// Redis reads every 20 ms for up to `upstream.timeout` + 2 s. Now each waiter reads Redis once per

@@ -36,6 +36,8 @@ extension AppRefresher {
         let delay = context.failurePolicy.retryDelay(for: error.kind, errcode: error.errcode, failures: status.failures,
                                                      nowMillis: nowMillis, effectiveAheadMillis: ahead)
         try await context.store.recordFailure(error, retryAfter: delay, lease: lease)
+        // Any failure but a transient one withdrew a standing forced refresh: its HTTP callers learn why now.
+        if error.kind != .transient { context.refreshWaiters.announce(app.appid) }
         let metadata: Logger.Metadata = [
             LogKey.errorKind: "\(error.kindLabel)", LogKey.errcode: "\(error.errcode.map(String.init) ?? "-")",
             LogKey.endpoint: "\(error.endpoint)", LogKey.retryIn: "\(delay)", LogKey.error: "\(error.errmsg)",
@@ -58,6 +60,7 @@ extension AppRefresher {
         if let errcode = error.errcode { metrics.errcode(errcode) }
         try await context.store.exhaustStableForceAllowance(app.appid, nowMillis: nowMillis, limit: context.stableForceDailyLimit,
                                                             lease: lease)
+        context.refreshWaiters.announce(app.appid)
         logger.error("forced refresh refused by WeChat: its force_refresh daily limit is used up; normal refreshes go on",
                      metadata: [LogKey.errcode: "\(error.errcode.map(String.init) ?? "-")", LogKey.error: "\(error.errmsg)"])
     }

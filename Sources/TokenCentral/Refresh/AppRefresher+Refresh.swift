@@ -57,6 +57,7 @@ extension AppRefresher {
         {
             try await context.store.dropForcedRefresh(
                 app.appid, reason: .stableForceLimit, until: now + FailurePolicy.millisUntilQuotaReset(nowMillis: now))
+            context.refreshWaiters.announce(app.appid)
             logger.error("forced refresh refused: stable_token force_refresh daily limit reached",
                          metadata: ["limit": "\(context.stableForceDailyLimit)"])
             // A refresh due anyway still goes ahead, in normal mode.

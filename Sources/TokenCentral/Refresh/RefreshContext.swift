@@ -17,6 +17,9 @@ struct RefreshContext: Sendable {
     /// Shared by every app of this worker: bounds its upstream calls in flight.
     var fetchPermits: FetchPermits
     var metrics: TokenMetrics
+    /// HTTP refresh requests waiting on this worker: woken by `P:refreshed`, and by this worker when it
+    /// withdraws a forced refresh (a refusal announces nothing on the channel).
+    var refreshWaiters = RefreshWaiters()
     var logger: Logger
     /// Backoff between attempts while Redis is unreachable.
     var redisBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))

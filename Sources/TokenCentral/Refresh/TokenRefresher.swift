@@ -23,7 +23,7 @@ public final class TokenRefresher: Service, Sendable {
     /// This worker's readiness; the subscription below reports to it.
     public let health = WorkerHealth()
     /// HTTP refresh requests waiting for a `P:refreshed` announcement.
-    let refreshWaiters = RefreshWaiters()
+    let refreshWaiters: RefreshWaiters
 
     init(apps: [AppConfiguration], context: RefreshContext, checkInterval: Duration) {
         var refreshers: [String: AppRefresher] = [:]
@@ -35,6 +35,7 @@ public final class TokenRefresher: Service, Sendable {
         self.clock = context.clock
         self.metrics = context.metrics
         self.logger = context.logger
+        self.refreshWaiters = context.refreshWaiters
     }
 
     public var appIDs: [String] { refreshers.keys.sorted() }
