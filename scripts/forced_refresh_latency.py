@@ -54,6 +54,11 @@ def main():
                 if message["type"] == "message" and json.loads(message["data"])["appid"] == appid:
                     break
             samples.append((time.perf_counter() - started) * 1000)
+            # Reports of a token a few milliseconds old can meet the fence's own margin: two tokens fetched
+            # by different workers within the Redis-time uncertainty of each other are "of unknown issue
+            # order", which costs one more fetch after a backoff. Production never reports a token that young
+            # (refresh.forced_min_token_age); a short pause keeps the bench to what it measures.
+            time.sleep(0.05)
         samples.sort()
         def pct(p):
             return samples[min(len(samples) - 1, int(round(p / 100 * (len(samples) - 1))))]
