@@ -100,7 +100,9 @@ run_tls_benchmarks() {
         --tls-cert-file "$tls_dir/server.crt" --tls-key-file "$tls_dir/server.key" --tls-ca-cert-file "$tls_dir/ca.crt" \
         --tls-auth-clients no --logfile "$tls_dir/redis.log" &
     tls_pid=$!
-    trap 'kill "$tls_pid" 2>/dev/null; rm -rf "$tls_dir"' EXIT
+    # Stops the TLS server and removes its files, once, whether the section completes or fails.
+    stop_tls_server() { kill "$tls_pid" 2>/dev/null && wait "$tls_pid" 2>/dev/null; rm -rf "$tls_dir"; trap - EXIT; return 0; }
+    trap stop_tls_server EXIT
     tls_cli=(redis-cli -h localhost -p "$tls_port" --tls --cacert "$tls_dir/ca.crt")
     for _ in $(seq 1 100); do "${tls_cli[@]}" ping >/dev/null 2>&1 && break; sleep 0.05; done
     "${tls_cli[@]}" SET key:000000000000 xxx >/dev/null
@@ -117,8 +119,7 @@ run_tls_benchmarks() {
     done
     echo "median ratio swift TLS / swift plain:        $(median "${plain_ratios[@]}")"
     echo "median ratio swift TLS / redis-benchmark TLS: $(median "${rb_ratios[@]}")"
-    kill "$tls_pid" && wait "$tls_pid" 2>/dev/null || true
-    rm -rf "$tls_dir"
+    stop_tls_server
 }
 
 { run_benchmarks; echo; run_tls_benchmarks; } | tee "$raw"
