@@ -27,6 +27,8 @@ upstream: {wechat_base_url: "$mock_url", timeout: 2s}
 worker: {id: wechatpy-0}
 http: {host: 127.0.0.1, port: $port}
 gateway: {enabled: true}
+# The revoke below comes seconds after the token was issued: let that report through the budget's minimum age.
+refresh: {forced_min_token_age: 1ms}
 apps:
   - {appid: $appid, secret_env: WECHATPY_SECRET}
 YAML
