@@ -7,52 +7,35 @@ import Testing
 /// Mistakes that used to start a worker anyway (or fail with a bare error): each is refused up front,
 /// naming the field or variable and what would be valid.
 @Suite struct StartupValidationTests {
-    private let file = "/etc/tokend/tokend.yaml"
     private let apps = """
         apps:
           - appid: wx1234567890abcdef
             secret_env: WX_SECRET
         """
-    private let environment = ["WX_SECRET": "s3cr3t-AppSecret-7f9c2b"]
-
-    private func parse(_ yaml: String, environment extra: [String: String] = [:], resolvingSecrets: Bool = true)
-        throws(ConfigError) -> TokendConfiguration
-    {
-        try TokendConfiguration.parse(
-            yaml: yaml, file: file, environment: environment.merging(extra) { $1 }, resolvingSecrets: resolvingSecrets)
-    }
-
-    private func failure(_ yaml: String, environment extra: [String: String] = [:]) -> ConfigError? {
-        do {
-            _ = try parse(yaml, environment: extra)
-            return nil
-        } catch {
-            return error
-        }
-    }
+    private let parsing = ConfigurationParsing()
 
     @Test func misspelledVariableIsRejectedWithTheCloseMatch() throws {
-        let error = try #require(failure(apps, environment: ["TOKEND_REFRESH_AHAED": "60s"]))
+        let error = try #require(parsing.failure(apps, environment: ["TOKEND_REFRESH_AHAED": "60s"]))
         #expect(error.description.contains("TOKEND_REFRESH_AHAED"))
         #expect(error.description.contains("Did you mean TOKEND_REFRESH_AHEAD?"))
     }
 
     @Test func unknownVariableWithoutCloseMatchIsRejectedWithoutSuggestion() throws {
-        let error = try #require(failure(apps, environment: ["TOKEND_SOMETHING_ELSE_ENTIRELY": "1"]))
+        let error = try #require(parsing.failure(apps, environment: ["TOKEND_SOMETHING_ELSE_ENTIRELY": "1"]))
         #expect(error.description.contains("TOKEND_SOMETHING_ELSE_ENTIRELY overrides no option"))
         #expect(!error.description.contains("Did you mean"))
     }
 
     @Test func variableTheFileNamesAsASecretHolderIsAccepted() throws {
         let yaml = apps + "\nhttp:\n  api_key_env: TOKEND_API_KEY\n"
-        let configuration = try parse(yaml, environment: ["TOKEND_API_KEY": "k3y", "TOKEND_REFRESH_AHEAD": "60s"])
+        let configuration = try parsing.parse(yaml, environment: ["TOKEND_API_KEY": "k3y", "TOKEND_REFRESH_AHEAD": "60s"])
         #expect(configuration.http.apiKey != nil)
         #expect(configuration.refresh.ahead == .seconds(60))
     }
 
     @Test func grantTypoListsTheValidGrants() throws {
         let yaml = "apps:\n  - appid: wx1\n    grant: stable-token\n    secret_env: WX_SECRET\n"
-        let error = try #require(failure(yaml))
+        let error = try #require(parsing.failure(yaml))
         #expect(error.field == "apps[0].grant")
         #expect(error.message.contains("'stable-token' is not a grant; expected one of token, stable_token, wecom"))
     }
@@ -66,7 +49,7 @@ import Testing
 
         let yaml = apps + "\nredis:\n  url: redis://tokend@10.0.0.5:6379/0\n  password_file: \(path)\n"
         // Tools that skip app secrets (tokenctl) still need the Redis password.
-        let configuration = try parse(yaml, resolvingSecrets: false)
+        let configuration = try parsing.parse(yaml, resolvingSecrets: false)
         let endpoint = try configuration.redis.endpoint()
         #expect(endpoint.username == "tokend")
         #expect(endpoint.password == "hunter2-redis")
@@ -76,13 +59,13 @@ import Testing
 
     @Test func redisPasswordFromTheNamedVariable() throws {
         let yaml = apps + "\nredis:\n  password_env: REDIS_PASSWORD\n"
-        let configuration = try parse(yaml, environment: ["REDIS_PASSWORD": "from-env"])
+        let configuration = try parsing.parse(yaml, environment: ["REDIS_PASSWORD": "from-env"])
         #expect(try configuration.redis.endpoint().password == "from-env")
     }
 
     @Test func redisPasswordInTheURLAndAFileIsRejected() throws {
         let yaml = apps + "\nredis:\n  url: redis://:inline@10.0.0.5:6379/0\n  password_env: REDIS_PASSWORD\n"
-        let error = try #require(failure(yaml, environment: ["REDIS_PASSWORD": "from-env"]))
+        let error = try #require(parsing.failure(yaml, environment: ["REDIS_PASSWORD": "from-env"]))
         #expect(error.field == "redis.url")
         #expect(!error.description.contains("inline"))
         #expect(!error.description.contains("from-env"))
@@ -90,28 +73,28 @@ import Testing
 
     @Test(arguments: ["0.0.0.0", "10.1.2.3", "::"])
     func nonLoopbackHostWithoutAPIKeyIsRefused(host: String) throws {
-        let error = try #require(failure(apps + "\nhttp:\n  host: \"\(host)\"\n"))
+        let error = try #require(parsing.failure(apps + "\nhttp:\n  host: \"\(host)\"\n"))
         #expect(error.field == "http.host")
         #expect(error.message.contains("http.allow_unauthenticated"))
     }
 
     @Test func nonLoopbackHostIsAllowedWithAnAPIKeyOrExplicitly() throws {
-        let keyed = try parse(apps + "\nhttp:\n  host: 0.0.0.0\n  api_key_env: API_KEY\n", environment: ["API_KEY": "k"])
+        let keyed = try parsing.parse(apps + "\nhttp:\n  host: 0.0.0.0\n  api_key_env: API_KEY\n", environment: ["API_KEY": "k"])
         #expect(keyed.http.host == "0.0.0.0")
-        let open = try parse(apps + "\nhttp:\n  host: 0.0.0.0\n", environment: ["TOKEND_HTTP_ALLOW_UNAUTHENTICATED": "true"])
+        let open = try parsing.parse(apps + "\nhttp:\n  host: 0.0.0.0\n", environment: ["TOKEND_HTTP_ALLOW_UNAUTHENTICATED": "true"])
         #expect(open.http.allowUnauthenticated)
-        let disabled = try parse(apps + "\nhttp:\n  enabled: false\n  host: 0.0.0.0\n")
+        let disabled = try parsing.parse(apps + "\nhttp:\n  enabled: false\n  host: 0.0.0.0\n")
         #expect(!disabled.http.enabled)
     }
 
     @Test(arguments: ["127.0.0.1", "localhost", "::1"])
     func loopbackHostNeedsNoAPIKey(host: String) throws {
-        #expect(try parse(apps + "\nhttp:\n  host: \"\(host)\"\n").http.host == host)
+        #expect(try parsing.parse(apps + "\nhttp:\n  host: \"\(host)\"\n").http.host == host)
     }
 
     @Test func idleTimeoutIsConfigurable() throws {
-        #expect(try parse(apps).http.idleTimeout == .seconds(30))
-        #expect(try parse(apps + "\nhttp:\n  idle_timeout: 5s\n").http.idleTimeout == .seconds(5))
+        #expect(try parsing.parse(apps).http.idleTimeout == .seconds(30))
+        #expect(try parsing.parse(apps + "\nhttp:\n  idle_timeout: 5s\n").http.idleTimeout == .seconds(5))
     }
 
     @Test func readmeStatesTheBodyLimitTheCodeEnforces() throws {

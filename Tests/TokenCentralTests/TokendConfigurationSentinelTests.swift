@@ -5,31 +5,16 @@ import Testing
 
 /// `redis.sentinel` and its `TOKEND_REDIS_SENTINEL_*` variables.
 @Suite struct TokendConfigurationSentinelTests {
-    private let file = "/etc/tokend/tokend.yaml"
     private let apps = """
         apps:
           - appid: wx1234567890abcdef
             secret_env: WX_SECRET
         """
 
-    private func parse(_ yaml: String, _ environment: [String: String] = [:], resolvingSecrets: Bool = true)
-        throws(ConfigError) -> TokendConfiguration
-    {
-        try TokendConfiguration.parse(
-            yaml: yaml, file: file, environment: ["WX_SECRET": "s"].merging(environment) { $1 }, resolvingSecrets: resolvingSecrets)
-    }
-
-    private func failure(_ yaml: String, _ environment: [String: String] = [:]) -> ConfigError? {
-        do {
-            _ = try parse(yaml, environment)
-            return nil
-        } catch {
-            return error
-        }
-    }
+    private let parsing = ConfigurationParsing()
 
     @Test func theSectionNamesTheMasterTheSentinelsAndTheirCredentials() throws {
-        let configuration = try parse(
+        let configuration = try parsing.parse(
             """
             redis:
               url: redis://:node-password@mymaster/3
@@ -38,7 +23,7 @@ import Testing
                 addresses: [10.0.0.11:26379, "10.0.0.12", "redis://:own@10.0.0.13:26380"]
                 username: sentinel-user
                 password_env: SENTINEL_PASSWORD
-            """ + "\n" + apps, ["SENTINEL_PASSWORD": "sentinel-secret"], resolvingSecrets: false)
+            """ + "\n" + apps, environment: ["SENTINEL_PASSWORD": "sentinel-secret"], resolvingSecrets: false)
         let sentinel = try #require(configuration.redis.sentinel)
         #expect(sentinel.master == "mymaster")
         #expect(sentinel.addresses == ["10.0.0.11:26379", "10.0.0.12", "redis://:own@10.0.0.13:26380"])
@@ -48,7 +33,7 @@ import Testing
     }
 
     @Test func variablesTurnSentinelOnWithoutTheFile() throws {
-        let configuration = try parse(apps, [
+        let configuration = try parsing.parse(apps, environment: [
             "TOKEND_REDIS_SENTINEL_MASTER": "mymaster",
             "TOKEND_REDIS_SENTINEL_ADDRESSES": "10.0.0.11:26379, 10.0.0.12:26379",
         ])
@@ -58,26 +43,26 @@ import Testing
     }
 
     @Test func withoutSentinelSectionTheURLIsUsedDirectly() throws {
-        #expect(try parse(apps).redis.sentinel == nil)
+        #expect(try parsing.parse(apps).redis.sentinel == nil)
     }
 
     @Test func aMasterWithoutSentinelsNamesTheAddressesField() {
-        let error = failure("redis:\n  sentinel:\n    master: mymaster\n" + apps)
+        let error = parsing.failure("redis:\n  sentinel:\n    master: mymaster\n" + apps)
         #expect(error?.field == "redis.sentinel.addresses")
     }
 
     @Test func sentinelsWithoutAMasterNameTheMasterField() {
-        let error = failure(apps, ["TOKEND_REDIS_SENTINEL_ADDRESSES": "10.0.0.11:26379"])
+        let error = parsing.failure(apps, environment: ["TOKEND_REDIS_SENTINEL_ADDRESSES": "10.0.0.11:26379"])
         #expect(error?.field == "redis.sentinel.master")
     }
 
     @Test func aMalformedSentinelAddressNamesItsIndex() {
-        let error = failure("redis:\n  sentinel:\n    master: m\n    addresses: [\"10.0.0.11:port\"]\n" + apps)
+        let error = parsing.failure("redis:\n  sentinel:\n    master: m\n    addresses: [\"10.0.0.11:port\"]\n" + apps)
         #expect(error?.field == "redis.sentinel.addresses[0]")
     }
 
     @Test func aMisspelledSentinelKeyIsRejected() {
-        let error = failure("redis:\n  sentinel:\n    master: m\n    adresses: [a]\n" + apps)
+        let error = parsing.failure("redis:\n  sentinel:\n    master: m\n    adresses: [a]\n" + apps)
         #expect(error?.field == "redis.sentinel.adresses")
     }
 
@@ -89,7 +74,7 @@ import Testing
             if line == "  # sentinel:" { inBlock = true } else if !line.hasPrefix("  #   ") { inBlock = false }
             return inBlock ? "  " + line.dropFirst(4) : String(line)
         }
-        let configuration = try parse(lines.joined(separator: "\n"), ["TOKEND_SENTINEL_PASSWORD": "p"], resolvingSecrets: false)
+        let configuration = try parsing.parse(lines.joined(separator: "\n"), environment: ["TOKEND_SENTINEL_PASSWORD": "p"], resolvingSecrets: false)
         #expect(configuration.redis.sentinel?.master == "mymaster")
         #expect(configuration.redis.sentinel?.addresses.count == 3)
     }
