@@ -7,6 +7,10 @@ public struct AppStats: Sendable, Equatable, Codable {
     public var stableTokenCalls = 0
     /// Calls to WeCom `/cgi-bin/gettoken`, whatever their outcome.
     public var getTokenCalls = 0
+    /// Calls to `/cgi-bin/ticket/getticket`, whatever their outcome.
+    public var ticketCalls = 0
+    /// New tickets issued (a ticket handed out again is not counted).
+    public var ticketsIssued = 0
     /// New tokens issued by any of the three endpoints.
     public var tokensIssued = 0
     /// Validations of a working token.
@@ -22,6 +26,8 @@ public struct AppStats: Sendable, Equatable, Codable {
         case tokenCalls = "token_calls"
         case stableTokenCalls = "stable_token_calls"
         case getTokenCalls = "gettoken_calls"
+        case ticketCalls = "ticket_calls"
+        case ticketsIssued = "tickets_issued"
         case tokensIssued = "tokens_issued"
         case validationsOK = "validations_ok"
         case validationsInvalid = "validations_40001"

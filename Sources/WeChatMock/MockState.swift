@@ -9,6 +9,7 @@ struct MockState: Sendable {
         case token
         case stableToken
         case getToken
+        case ticket
     }
 
     /// Per-id counters and quotas; an id is an appid or a WeCom corpid.
@@ -17,6 +18,8 @@ struct MockState: Sendable {
         /// Shared by `/cgi-bin/token` and `gettoken`: an id is either an app or a corp.
         var quota: QuotaCounter
         var forceRefreshQuota: QuotaCounter
+        /// `getticket` has a quota of its own, apart from the token endpoints'.
+        var ticketQuota: QuotaCounter
     }
 
     private let configuration: WeChatMockConfiguration
@@ -24,6 +27,7 @@ struct MockState: Sendable {
     private let freshRecord: AppRecord
     private var appSecrets: [String: String]
     private var ledger: TokenLedger
+    private var tickets: TicketLedger
     private var records: [String: AppRecord] = [:]
     private var totals = AppStats()
     private var faults = FaultQueue()
@@ -37,10 +41,12 @@ struct MockState: Sendable {
             forceRefreshQuota: QuotaCounter(
                 limit: configuration.stableForceRefreshDailyLimit,
                 window: configuration.quotaWindow
-            )
+            ),
+            ticketQuota: QuotaCounter(limit: configuration.ticketDailyQuota, window: configuration.quotaWindow)
         )
         self.appSecrets = configuration.apps
         self.ledger = Self.emptyLedger(configuration)
+        self.tickets = Self.emptyTickets(configuration)
     }
 
     // MARK: Token endpoints
@@ -53,6 +59,7 @@ struct MockState: Sendable {
             case .token: stats.tokenCalls += 1
             case .stableToken: stats.stableTokenCalls += 1
             case .getToken: stats.getTokenCalls += 1
+            case .ticket: stats.ticketCalls += 1
             }
         }
         return self.faults.take(for: id)
@@ -115,6 +122,43 @@ struct MockState: Sendable {
         return self.ledger.currentGrant(for: series, at: now) ?? self.issue(for: series, at: now)
     }
 
+    // MARK: Tickets
+
+    /// The app whose token this is, for counting a `getticket` call and taking its fault; nil for a
+    /// token the mock never issued.
+    func owner(of token: String?, at now: Duration) -> String? {
+        Self.present(token).flatMap { self.ledger.validate($0, at: now).owner?.id }
+    }
+
+    /// `/cgi-bin/ticket/getticket`: judges the token as any business API does (counting the outcome),
+    /// then answers the app's current ticket of `type` while it lives, a new one otherwise.
+    /// WeCom tokens are refused as invalid: WeCom has endpoints of its own for tickets.
+    mutating func ticket(token: String?, type: String?, at now: Duration) throws(WeChatAPIError) -> TicketLedger.Grant {
+        guard let token = Self.present(token) else { throw .accessTokenMissing }
+        switch self.validate(token, at: now) {
+        case .ok: break
+        case .superseded, .unknown: throw .invalidAccessToken
+        case .expired: throw .accessTokenExpired
+        }
+        guard let owner = self.ledger.validate(token, at: now).owner, owner.kind != .corp else {
+            throw .invalidAccessToken
+        }
+        guard let type = type.flatMap(TicketType.init(rawValue:)) else { throw .invalidArguments }
+        guard self.records[owner.id, default: self.freshRecord].ticketQuota.consume(at: now) else {
+            throw .quotaExceeded
+        }
+        self.serial += 1
+        let grant = self.tickets.ticket(
+            for: .init(appid: owner.id, type: type),
+            at: now,
+            orNew: Self.makeTicket(serial: self.serial)
+        )
+        if grant.isNew {
+            self.count(owner.id) { $0.ticketsIssued += 1 }
+        }
+        return grant
+    }
+
     // MARK: Validation
 
     mutating func validate(_ token: String, at now: Duration) -> ValidationResult {
@@ -161,6 +205,7 @@ struct MockState: Sendable {
     /// Forgets tokens, counters, quotas and faults; credentials stay.
     mutating func reset() {
         self.ledger = Self.emptyLedger(self.configuration)
+        self.tickets = Self.emptyTickets(self.configuration)
         self.records = [:]
         self.totals = AppStats()
         self.faults.removeAll()
@@ -205,11 +250,25 @@ struct MockState: Sendable {
         TokenLedger(lifetime: .seconds(configuration.tokenLifetime), overlap: configuration.overlap)
     }
 
+    /// Tickets live as long as tokens do: WeChat gives both 7200 seconds.
+    private static func emptyTickets(_ configuration: WeChatMockConfiguration) -> TicketLedger {
+        TicketLedger(lifetime: .seconds(configuration.tokenLifetime))
+    }
+
+    /// Unique by its serial (shared with tokens), unguessable by its random tail; about as long as
+    /// WeChat's 86-character tickets.
+    private static func makeTicket(serial: Int) -> String {
+        "T\(serial)_" + self.randomTail(count: 80)
+    }
+
     /// Looks like a real token (`"86_..."` followed by opaque characters): unique by its serial,
     /// unguessable by its random tail.
     private static func makeToken(serial: Int) -> String {
+        "\(serial)_" + self.randomTail(count: 64)
+    }
+
+    private static func randomTail(count: Int) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        let tail = (0..<64).map { _ in alphabet[Int.random(in: alphabet.indices)] }
-        return "\(serial)_" + String(tail)
+        return String((0..<count).map { _ in alphabet[Int.random(in: alphabet.indices)] })
     }
 }

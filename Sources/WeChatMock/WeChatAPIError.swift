@@ -20,6 +20,8 @@ struct WeChatAPIError: Error, Equatable, Sendable, Encodable {
         errcode: 40001,
         errmsg: "invalid credential, access_token is invalid or not latest"
     )
+    /// `getticket` with a `type` other than `jsapi` or `wx_card`.
+    static let invalidArguments = Self(errcode: 40097, errmsg: "invalid args")
     static let accessTokenExpired = Self(errcode: 42001, errmsg: "access_token expired")
 
     /// The error an injected `.errcode` fault answers, with WeChat's message where it has a well-known one.

@@ -13,7 +13,8 @@ struct StableTokenRequest: Decodable {
     }
 }
 
-/// `/cgi-bin/token` and `stable_token` success: `{"access_token":"...","expires_in":N}`.
+/// `/cgi-bin/token` and `stable_token` success: `{"access_token":"...","expires_in":N}`; WeCom `gettoken`
+/// answers the same fields inside an `OKBody`.
 struct TokenBody: Encodable {
     var accessToken: String
     var expiresIn: Int
@@ -29,22 +30,39 @@ struct TokenBody: Encodable {
     }
 }
 
-/// WeCom `gettoken` success, which (unlike WeChat) carries `errcode` 0 and `errmsg` "ok".
-struct CorpTokenBody: Encodable {
-    var errcode = 0
-    var errmsg = "ok"
-    var accessToken: String
+/// A success that, unlike `/cgi-bin/token`'s, carries `"errcode":0,"errmsg":"ok"` beside its fields:
+/// WeCom `gettoken` (a `TokenBody`) and `getticket` (a `TicketBody`).
+struct OKBody<Fields: Encodable>: Encodable {
+    var fields: Fields
+
+    init(_ fields: Fields) {
+        self.fields = fields
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case errcode, errmsg
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try self.fields.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(0, forKey: .errcode)
+        try container.encode("ok", forKey: .errmsg)
+    }
+}
+
+/// `getticket`'s fields: `{"ticket":"...","expires_in":7200}`.
+struct TicketBody: Encodable {
+    var ticket: String
     var expiresIn: Int
 
-    init(_ grant: TokenLedger.Grant) {
-        self.accessToken = grant.token
+    init(_ grant: TicketLedger.Grant) {
+        self.ticket = grant.ticket
         self.expiresIn = grant.expiresIn
     }
 
     enum CodingKeys: String, CodingKey {
-        case errcode
-        case errmsg
-        case accessToken = "access_token"
+        case ticket
         case expiresIn = "expires_in"
     }
 }

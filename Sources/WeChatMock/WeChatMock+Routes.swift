@@ -6,7 +6,7 @@ import ServiceLifecycle
 private let hangDuration = Duration.seconds(60)
 
 extension WeChatMock {
-    /// Registers WeChat's token endpoints and the validation endpoint, with WeChat's exact shapes.
+    /// Registers WeChat's token endpoints, `getticket` and the validation endpoint, with WeChat's exact shapes.
     func addWeChatRoutes(to router: Router<BasicRequestContext>) {
         router.get("/cgi-bin/token") { request, context in
             let query = request.uri.queryParameters
@@ -37,7 +37,16 @@ extension WeChatMock {
             let corpid = query.get("corpid")
             return try await self.respond(to: .getToken, id: corpid, logger: context.logger) {
                 () throws(WeChatAPIError) in
-                CorpTokenBody(try self.corpToken(corpid: corpid, corpsecret: query.get("corpsecret")))
+                OKBody(TokenBody(try self.corpToken(corpid: corpid, corpsecret: query.get("corpsecret"))))
+            }
+        }
+
+        router.get("/cgi-bin/ticket/getticket") { request, context in
+            let query = request.uri.queryParameters
+            let token = query.get("access_token")
+            return try await self.respond(to: .ticket, id: self.ticketOwner(token: token), logger: context.logger) {
+                () throws(WeChatAPIError) in
+                OKBody(TicketBody(try self.ticket(token: token, type: query.get("type"))))
             }
         }
 

@@ -99,6 +99,18 @@ public final class WeChatMock: Sendable {
         }
     }
 
+    func ticketOwner(token: String?) -> String? {
+        let now = self.elapsed()
+        return self.state.withLock { $0.owner(of: token, at: now) }
+    }
+
+    func ticket(token: String?, type: String?) throws(WeChatAPIError) -> TicketLedger.Grant {
+        let now = self.elapsed()
+        return try self.state.withLock { state throws(WeChatAPIError) in
+            try state.ticket(token: token, type: type, at: now)
+        }
+    }
+
     func corpToken(corpid: String?, corpsecret: String?) throws(WeChatAPIError) -> TokenLedger.Grant {
         let now = self.elapsed()
         return try self.state.withLock { state throws(WeChatAPIError) in

@@ -11,6 +11,9 @@ public struct WeChatMockConfiguration: Sendable {
     public var dailyQuota: Int
     /// Length of a quota window; WeChat's is a day. Windows are aligned on the mock's start.
     public var quotaWindow: Duration
+    /// `getticket` calls allowed per app per quota window, counted apart from the token endpoints'.
+    /// A stand-in: WeChat documents that the quota is small, not a figure to copy.
+    public var ticketDailyQuota: Int
     /// `stable_token` calls with `force_refresh: true` allowed per app per quota window.
     public var stableForceRefreshDailyLimit: Int
     /// In normal mode `stable_token` returns the current token again, except in the last this-long of
@@ -29,6 +32,7 @@ public struct WeChatMockConfiguration: Sendable {
         overlap: Duration = .seconds(300),
         dailyQuota: Int = 2000,
         quotaWindow: Duration = .seconds(86_400),
+        ticketDailyQuota: Int = 2000,
         stableForceRefreshDailyLimit: Int = 20,
         stableRenewWindow: Duration = .seconds(300),
         apps: [String: String] = [:],
@@ -39,6 +43,7 @@ public struct WeChatMockConfiguration: Sendable {
         self.overlap = overlap
         self.dailyQuota = dailyQuota
         self.quotaWindow = quotaWindow
+        self.ticketDailyQuota = ticketDailyQuota
         self.stableForceRefreshDailyLimit = stableForceRefreshDailyLimit
         self.stableRenewWindow = stableRenewWindow
         self.apps = apps
@@ -64,6 +69,9 @@ public struct WeChatMockConfiguration: Sendable {
         }
         guard self.quotaWindow > .zero else {
             throw WeChatMockConfigurationError(field: "quotaWindow", reason: "must be positive")
+        }
+        guard self.ticketDailyQuota >= 0 else {
+            throw WeChatMockConfigurationError(field: "ticketDailyQuota", reason: "must not be negative")
         }
         guard self.stableForceRefreshDailyLimit >= 0 else {
             throw WeChatMockConfigurationError(field: "stableForceRefreshDailyLimit", reason: "must not be negative")

@@ -18,7 +18,7 @@ struct WeChatMockCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one.")
     var port = 8090
 
-    @Option(help: "Token lifetime in seconds (the expires_in returned).")
+    @Option(help: "Token and ticket lifetime in seconds (the expires_in returned).")
     var lifetime = 7200
 
     @Option(help: "Seconds a superseded token keeps working; fractions allowed.")
@@ -26,6 +26,9 @@ struct WeChatMockCommand: AsyncParsableCommand {
 
     @Option(help: "Successful /cgi-bin/token (and gettoken) calls allowed per app per quota window.")
     var quota = 2000
+
+    @Option(help: "getticket calls allowed per app per quota window, counted apart from the token endpoints.")
+    var ticketQuota = 2000
 
     @Option(help: "Length of a quota window in seconds; fractions allowed.")
     var quotaWindow = 86_400.0
@@ -71,6 +74,7 @@ struct WeChatMockCommand: AsyncParsableCommand {
             overlap: .seconds(self.overlap),
             dailyQuota: self.quota,
             quotaWindow: .seconds(self.quotaWindow),
+            ticketDailyQuota: self.ticketQuota,
             stableRenewWindow: .seconds(self.stableRenewWindow),
             apps: Dictionary(self.apps.map { ($0.id, $0.secret) }, uniquingKeysWith: { _, last in last }),
             corps: Dictionary(self.corps.map { ($0.id, $0.secret) }, uniquingKeysWith: { _, last in last }),

@@ -42,8 +42,10 @@ struct WeChatBody: Decodable, Equatable {
     var accessToken: String?
     var expiresIn: Int?
     var ipList: [String]?
+    var ticket: String?
 
     enum CodingKeys: String, CodingKey {
+        case ticket
         case errcode
         case errmsg
         case accessToken = "access_token"
@@ -93,6 +95,10 @@ extension TestClientProtocol {
 
     func callbackIP(token: String) async throws -> WeChatBody {
         try await self.execute(uri: "/cgi-bin/getcallbackip?access_token=\(token)", method: .get).decode()
+    }
+
+    func ticket(token: String, type: String = "jsapi") async throws -> WeChatBody {
+        try await self.execute(uri: "/cgi-bin/ticket/getticket?access_token=\(token)&type=\(type)", method: .get).decode()
     }
 
     func post(_ uri: String, json: String) async throws -> TestResponse {
