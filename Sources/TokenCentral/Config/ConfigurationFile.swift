@@ -90,9 +90,10 @@ struct ConfigurationFile: Decodable {
         var secretFile: String?
         var corpid: String?
         var agentid: String?
+        var tickets: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case appid, grant, secretEnv = "secret_env", secretFile = "secret_file", corpid, agentid
+            case appid, grant, secretEnv = "secret_env", secretFile = "secret_file", corpid, agentid, tickets
         }
     }
 
@@ -115,7 +116,7 @@ struct ConfigurationFile: Decodable {
             "forced_cooldown", "stable_force_daily_limit", "forced_min_token_age", "forced_hourly_budget", "forced_daily_budget",
         ],
         "http": ["enabled", "host", "port", "api_key_env", "api_key_file", "allow_unauthenticated", "idle_timeout"],
-        "apps[]": ["appid", "grant", "secret_env", "secret_file", "corpid", "agentid"],
+        "apps[]": ["appid", "grant", "secret_env", "secret_file", "corpid", "agentid", "tickets"],
     ]
 }
 
