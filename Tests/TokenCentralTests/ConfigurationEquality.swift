@@ -8,6 +8,6 @@ extension Secret: Equatable {
 extension AppConfiguration: Equatable {
     public static func == (lhs: AppConfiguration, rhs: AppConfiguration) -> Bool {
         lhs.appid == rhs.appid && lhs.grant == rhs.grant && lhs.secret == rhs.secret && lhs.corpid == rhs.corpid
-            && lhs.agentid == rhs.agentid
+            && lhs.agentid == rhs.agentid && lhs.tickets == rhs.tickets
     }
 }

@@ -53,6 +53,7 @@ import Testing
           - appid: \(self.appid)
             grant: stable_token
             secret_env: WX_SECRET
+            tickets: [jsapi, wx_card]
           - appid: ww1234-1000002
             grant: wecom
             corpid: ww1234
@@ -223,7 +224,7 @@ import Testing
     @Test func appsAreReadFromTheFile() throws {
         let apps = try self.parse(self.everyField, environment: self.everyFieldEnvironment).apps
         #expect(apps == [
-            AppConfiguration(appid: self.appid, grant: .stableToken, secret: Secret(self.secret)),
+            AppConfiguration(appid: self.appid, grant: .stableToken, secret: Secret(self.secret), tickets: [.jsapi, .wxCard]),
             AppConfiguration(appid: "ww1234-1000002", grant: .wecom, secret: Secret(self.secret), corpid: "ww1234", agentid: "1000002"),
         ])
     }
@@ -454,6 +455,39 @@ import Testing
     @Test func weComAppWithoutCorpIDNamesTheField() throws {
         let error = try #require(self.failure("apps:\n  - appid: ww1-1000002\n    grant: wecom\n    secret_env: WX_SECRET\n"))
         #expect(error.field == "apps[0].corpid")
+    }
+
+    // MARK: tickets
+
+    @Test func ticketsAreKeptInTheOrderListed() throws {
+        let configuration = try self.parse(self.apps + "\n    tickets: [wx_card, jsapi]\n")
+        #expect(configuration.apps.first?.tickets == [.wxCard, .jsapi])
+    }
+
+    @Test func anAppWithoutTicketsKeepsNone() throws {
+        #expect(try self.parse(self.apps).apps.first?.tickets == [])
+    }
+
+    @Test func anUnknownTicketTypeNamesTheEntryAndTheValidTypes() throws {
+        let error = try #require(self.failure(self.apps + "\n    tickets: [jsapi, card]\n"))
+        #expect(error.field == "apps[0].tickets[1]")
+        #expect(error.message.contains("jsapi, wx_card"))
+    }
+
+    @Test func aTicketListedTwiceNamesTheSecond() throws {
+        let error = try #require(self.failure(self.apps + "\n    tickets: [jsapi, jsapi]\n"))
+        #expect(error.field == "apps[0].tickets[1]")
+    }
+
+    @Test func ticketsAreRefusedForWeComApps() throws {
+        let yaml = "apps:\n  - appid: ww1-1000002\n    grant: wecom\n    corpid: ww1\n    secret_env: WX_SECRET\n    tickets: [jsapi]\n"
+        let error = try #require(self.failure(yaml))
+        #expect(error.field == "apps[0].tickets")
+    }
+
+    @Test func stableTokenAppsMayKeepTickets() throws {
+        let yaml = "apps:\n  - appid: wx1\n    grant: stable_token\n    secret_env: WX_SECRET\n    tickets: [jsapi]\n"
+        #expect(try self.parse(yaml).apps.first?.tickets == [.jsapi])
     }
 
     // MARK: secrets

@@ -20,12 +20,22 @@ public struct AppConfiguration: Sendable {
     public var corpid: String?
     /// WeCom only: the agent the secret belongs to (informational, shown in status).
     public var agentid: String?
+    /// The tickets kept for this app besides its token (official accounts only).
+    public var tickets: [TicketType]
 
-    public init(appid: String, grant: Grant = .token, secret: Secret, corpid: String? = nil, agentid: String? = nil) {
+    public init(
+        appid: String,
+        grant: Grant = .token,
+        secret: Secret,
+        corpid: String? = nil,
+        agentid: String? = nil,
+        tickets: [TicketType] = []
+    ) {
         self.appid = appid
         self.grant = grant
         self.secret = secret
         self.corpid = corpid
         self.agentid = agentid
+        self.tickets = tickets
     }
 }

@@ -106,9 +106,10 @@ struct ConfigurationFile: Decodable {
         var secretFile: String?
         var corpid: String?
         var agentid: String?
+        var tickets: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case appid, grant, secretEnv = "secret_env", secretFile = "secret_file", corpid, agentid
+            case appid, grant, secretEnv = "secret_env", secretFile = "secret_file", corpid, agentid, tickets
         }
     }
 
@@ -134,7 +135,7 @@ struct ConfigurationFile: Decodable {
         ],
         "http": ["enabled", "host", "port", "api_key_env", "api_key_file", "allow_unauthenticated", "idle_timeout"],
         "gateway": ["enabled", "path_prefixes", "timeout", "max_connections", "max_body_size", "token_wait"],
-        "apps[]": ["appid", "grant", "secret_env", "secret_file", "corpid", "agentid"],
+        "apps[]": ["appid", "grant", "secret_env", "secret_file", "corpid", "agentid", "tickets"],
     ]
 }
 

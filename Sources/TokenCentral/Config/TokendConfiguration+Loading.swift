@@ -180,7 +180,10 @@ struct Resolver {
                 envField: "\(field).secret_env", env: entry.secretEnv,
                 fileField: "\(field).secret_file", file: entry.secretFile, required: true)
             else { throw fail(field, "a secret is required") }
-            apps.append(AppConfiguration(appid: appid, grant: grant, secret: secret, corpid: entry.corpid, agentid: entry.agentid))
+            let ticketTypes = try tickets(entry.tickets, grant: grant, field: "\(field).tickets")
+            apps.append(
+                AppConfiguration(
+                    appid: appid, grant: grant, secret: secret, corpid: entry.corpid, agentid: entry.agentid, tickets: ticketTypes))
         }
         return apps
     }
