@@ -10,4 +10,6 @@ extension TokenKeys {
     /// The raw ticket with a PX TTL equal to its remaining validity: `P:{APPID}:jsapi_ticket`,
     /// `P:{APPID}:wx_card_ticket`.
     public func ticket(_ appid: String, _ type: TicketType) -> String { "\(prefix):{\(appid)}:\(type.rawValue)_ticket" }
+    /// The ticket's meta hash, the same fields as the token's `P:{APPID}:meta`: `P:{APPID}:jsapi_ticket:meta`.
+    public func ticketMeta(_ appid: String, _ type: TicketType) -> String { "\(ticket(appid, type)):meta" }
 }

@@ -13,6 +13,10 @@ struct APIError: HTTPResponseError, Sendable {
         case notFound = "not_found"
         case payloadTooLarge = "payload_too_large"
         case tokenUnavailable = "token_unavailable"
+        /// The app is configured, but not with this ticket type (`tickets:` in its configuration).
+        case ticketNotConfigured = "ticket_not_configured"
+        /// No valid ticket in Redis yet; the message carries the last upstream error when there is one.
+        case ticketUnavailable = "ticket_unavailable"
         case redisUnavailable = "redis_unavailable"
         case refreshTimeout = "refresh_timeout"
         /// Too many refresh requests wait on this worker already; retry after `Retry-After` seconds.
@@ -28,9 +32,9 @@ struct APIError: HTTPResponseError, Sendable {
             switch self {
             case .badRequest: .badRequest
             case .unauthorized: .unauthorized
-            case .unknownApp, .notFound: .notFound
+            case .unknownApp, .notFound, .ticketNotConfigured: .notFound
             case .payloadTooLarge: .contentTooLarge
-            case .tokenUnavailable, .redisUnavailable, .busy: .serviceUnavailable
+            case .tokenUnavailable, .ticketUnavailable, .redisUnavailable, .busy: .serviceUnavailable
             case .refreshTimeout: .gatewayTimeout
             case .refreshBudget: .tooManyRequests
             case .refreshRefused: .serviceUnavailable

@@ -17,6 +17,8 @@ struct TokenAPI: Sendable {
     let apiKey: Secret?
     /// The configured apps; any other appid is `unknown_app` without a Redis round trip.
     let appids: Set<String>
+    /// The tickets each configured app keeps (`tickets:`); the ticket routes serve only these.
+    let tickets: [String: [TicketType]]
     /// How long `POST .../refresh` waits for a new token: one upstream call plus slack for the lease and the write.
     let refreshDeadline: Duration
     /// Refreshes this worker's readiness (`probe.health`) on every `/readyz`.
@@ -30,6 +32,7 @@ struct TokenAPI: Sendable {
         tokenMetrics = application.refresher.metrics
         apiKey = application.configuration.http.apiKey
         appids = Set(application.configuration.apps.map(\.appid))
+        tickets = Dictionary(uniqueKeysWithValues: application.configuration.apps.map { ($0.appid, $0.tickets) })
         refreshDeadline = application.configuration.upstream.timeout + .seconds(2)
         probe = application.redisProbe
         waiters = application.refresher.refreshWaiters
@@ -51,6 +54,7 @@ struct TokenAPI: Sendable {
         v1.post("apps/{appid}/refresh") { request, context in
             try await refresh(appid: try context.parameters.require("appid"), body: request.body, logger: context.logger)
         }
+        addTicketRoutes(to: v1)
         return router
     }
 

@@ -32,3 +32,14 @@ public struct JSSDKSignature: Sendable, Equatable {
         SHA1.hexDigest(Array(self.signedString.utf8))
     }
 }
+
+extension JSSDKSignature {
+    /// The alphabet of `nonceStr`: letters and digits, as WeChat's examples use, so no escaping question arises.
+    static let nonceAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+    /// A `nonceStr` of 16 characters (95 bits) from `generator`; `SystemRandomNumberGenerator` (the
+    /// default for signing) is cryptographically secure, so a page cannot predict the next nonce.
+    static func nonce(using generator: inout some RandomNumberGenerator) -> String {
+        String((0..<16).map { _ in nonceAlphabet[Int.random(in: nonceAlphabet.indices, using: &generator)] })
+    }
+}
