@@ -3,11 +3,12 @@
 /// Entries are kept only while the client listens on `P:refreshed`: without the announcements a cached
 /// token could outlive a forced refresh. Every invalidation bumps `epoch`, and a Redis read may store
 /// its result only with the ticket it took before reading, so a token replaced while the read was in
-/// flight never enters the cache.
+/// flight never enters the cache. Entries are keyed by the Redis key read: an app's token and its
+/// tickets (`P:{APPID}:jsapi_ticket`) are cached alike.
 struct TokenCache: Sendable {
     struct Entry: Sendable, Hashable {
         var token: String
-        /// When `P:{APPID}:access_token` expires, on this process's clock (from `PTTL`).
+        /// When the key expires, on this process's clock (from `PTTL`).
         var expiresAt: ContinuousClock.Instant
     }
 
@@ -27,23 +28,23 @@ struct TokenCache: Sendable {
     /// True between a `.subscribed` event on `P:refreshed` and the end of `run()`.
     private(set) var isListening = false
 
-    mutating func lookup(_ appid: String, now: ContinuousClock.Instant) -> Lookup {
-        if let entry = entries[appid] {
+    mutating func lookup(_ key: String, now: ContinuousClock.Instant) -> Lookup {
+        if let entry = entries[key] {
             if now < entry.expiresAt { return .hit(entry.token) }
-            entries[appid] = nil
+            entries[key] = nil
         }
         return .miss(Ticket(epoch: epoch))
     }
 
-    mutating func store(_ appid: String, _ entry: Entry, ticket: Ticket) {
+    mutating func store(_ key: String, _ entry: Entry, ticket: Ticket) {
         guard isListening, ticket.epoch == epoch else { return }
-        entries[appid] = entry
+        entries[key] = entry
     }
 
-    /// A new token was announced (or reported bad) for `appid`.
-    mutating func invalidate(_ appid: String) {
+    /// A new token or ticket was announced (or reported bad): drops the entries of these keys.
+    mutating func invalidate(_ keys: [String]) {
         epoch &+= 1
-        entries[appid] = nil
+        for key in keys { entries[key] = nil }
     }
 
     /// Drops every entry: the listener (re)subscribed, stopped, or received an announcement it could not read.

@@ -33,10 +33,14 @@ public final class TokenCentralClient: Sendable {
     /// The current token of `appid`, from the cache while it is valid, otherwise from Redis
     /// (one pipelined `GET` + `PTTL`).
     public func accessToken(for appid: String) async throws(TokenCentralClientError) -> String {
-        let key = keys.accessToken(appid)
+        try await read(keys.accessToken(appid), of: appid, missing: .noToken)
+    }
+
+    /// Reads `key` through the cache; `missing` is the error when Redis holds nothing under it.
+    func read(_ key: String, of appid: String, missing: TokenCentralClientError.Code) async throws(TokenCentralClientError) -> String {
         let sentAt = ContinuousClock.now
         let ticket: TokenCache.Ticket
-        switch cache.withLock({ $0.lookup(appid, now: sentAt) }) {
+        switch cache.withLock({ $0.lookup(key, now: sentAt) }) {
         case .hit(let token): return token
         case .miss(let missTicket): ticket = missTicket
         }
@@ -52,15 +56,21 @@ public final class TokenCentralClient: Sendable {
             // Timed from before the request, so the entry never outlives the key.
             if let ttl = replies[1].integer, ttl > 0 {
                 let entry = TokenCache.Entry(token: token, expiresAt: sentAt + .milliseconds(ttl))
-                cache.withLock { $0.store(appid, entry, ticket: ticket) }
+                cache.withLock { $0.store(key, entry, ticket: ticket) }
             }
             return token
         case .error(let message):
             let error = RedisError(reply: message, endpoint: redis.endpoint.description)
             throw TokenCentralClientError(.redis, appid: appid, key: key, underlying: error)
         default:
-            throw TokenCentralClientError(.noToken, appid: appid, key: key)
+            throw TokenCentralClientError(missing, appid: appid, key: key)
         }
+    }
+
+    /// Drops every cached value of `appid`, its token and its tickets.
+    func invalidate(_ appid: String) {
+        let names = [keys.accessToken(appid)] + TicketType.allCases.map { keys.ticket(appid, $0) }
+        cache.withLock { $0.invalidate(names) }
     }
 
     /// Tells the tokend workers that WeChat rejected `token` (errcode 40001 or 42001), so one of them
@@ -69,7 +79,7 @@ public final class TokenCentralClient: Sendable {
     /// Publishes `{"appid":...,"bad_token":...}` on `P:refresh` and drops the cached token, so the next
     /// `accessToken(for:)` reads Redis; wait for the new one before retrying the WeChat call.
     public func reportInvalid(appid: String, token: String) async throws(TokenCentralClientError) {
-        cache.withLock { $0.invalidate(appid) }
+        invalidate(appid)
         do {
             try await redis.publish(keys.refreshChannel, RefreshMessage(appid: appid, badToken: token).payload)
         } catch {

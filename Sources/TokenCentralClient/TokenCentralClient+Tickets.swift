@@ -1,0 +1,44 @@
+import Foundation
+import RedisClient
+import TokenCentralContract
+
+extension TokenCentralClient {
+    /// The current ticket of `type` for `appid` (`tickets: [jsapi]` in its tokend configuration), cached
+    /// and kept current like tokens: from the cache while valid and listening, otherwise from Redis
+    /// (one pipelined `GET` + `PTTL` of `P:{APPID}:jsapi_ticket`).
+    ///
+    /// ```swift
+    /// let ticket = try await tokens.ticket(for: "wx1234567890", type: .jsapi)
+    /// // WeChat rejected it:
+    /// try await tokens.reportBadTicket(appid: "wx1234567890", type: .jsapi, ticket: ticket)
+    /// ```
+    public func ticket(for appid: String, type: TicketType) async throws(TokenCentralClientError) -> String {
+        try await read(keys.ticket(appid, type), of: appid, missing: .noTicket)
+    }
+
+    /// Tells the tokend workers that WeChat rejected `ticket`, so one of them fetches a new one. As with
+    /// tokens, any number of reports of the same ticket cause at most one upstream call.
+    ///
+    /// Publishes `{"appid":...,"ticket":"jsapi","bad_ticket":...}` on `P:refresh` and drops the app's
+    /// cached values, so the next `ticket(for:type:)` reads Redis.
+    public func reportBadTicket(appid: String, type: TicketType, ticket: String) async throws(TokenCentralClientError) {
+        invalidate(appid)
+        let report = BadTicketReport(appid: appid, ticket: type.rawValue, badTicket: ticket)
+        do {
+            try await redis.publish(keys.refreshChannel, Array((try? JSONEncoder().encode(report)) ?? Data()))
+        } catch {
+            throw TokenCentralClientError(.redis, appid: appid, key: keys.refreshChannel, underlying: error)
+        }
+    }
+}
+
+/// A forced ticket refresh as published on `P:refresh`.
+private struct BadTicketReport: Encodable {
+    var appid: String
+    var ticket: String
+    var badTicket: String
+
+    enum CodingKeys: String, CodingKey {
+        case appid, ticket, badTicket = "bad_ticket"
+    }
+}
