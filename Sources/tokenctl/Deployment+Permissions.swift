@@ -13,16 +13,19 @@ extension Deployment {
         }
     }
 
-    /// `status`: the meta hashes and token TTLs, found with `SCAN` unless the apps are configured.
+    /// `status`: the meta hashes and TTLs of tokens and tickets, found with `SCAN` unless the apps are configured.
     var statusProbes: [RedisPermissionCheck.Probe] {
         let scan: [[String]] = configuredApps == nil ? [["SCAN", "0", "MATCH", "\(keys.prefix):*", "COUNT", "1"]] : []
-        return (scan + [["HGETALL", keys.meta(sampleAppID)], ["PTTL", keys.accessToken(sampleAppID)]]).map { RedisPermissionCheck.Probe($0) }
+        let tickets = TicketType.allCases.flatMap { type in
+            [["HGETALL", keys.ticketMeta(sampleAppID, type)], ["PTTL", keys.ticket(sampleAppID, type)]]
+        }
+        return (scan + [["HGETALL", keys.meta(sampleAppID)], ["PTTL", keys.accessToken(sampleAppID)]] + tickets)
+            .map { RedisPermissionCheck.Probe($0) }
     }
 
-    /// `get`: the token, its TTL and its generation.
-    func getProbes(_ appid: String) -> [RedisPermissionCheck.Probe] {
-        [["GET", keys.accessToken(appid)], ["PTTL", keys.accessToken(appid)], ["HGET", keys.meta(appid), "generation"]]
-            .map { RedisPermissionCheck.Probe($0) }
+    /// `get`: the token (or ticket) under `key`, its TTL and the generation in `meta`.
+    func getProbes(key: String, meta: String) -> [RedisPermissionCheck.Probe] {
+        [["GET", key], ["PTTL", key], ["HGET", meta, "generation"]].map { RedisPermissionCheck.Probe($0) }
     }
 
     /// `refresh`: listen on `P:refreshed`, read the generation, publish the request on `P:refresh`.

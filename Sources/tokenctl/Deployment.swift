@@ -22,7 +22,9 @@ struct Deployment: Sendable {
                 throw RedisError(.unexpectedReply, "SCAN returned \(reply)", endpoint: redis.endpoint.description)
             }
             for case let key? in names.map(\.string) where key.count > head.count + tail.count {
-                found.insert(String(key.dropFirst(head.count).dropLast(tail.count)))
+                // A ticket's meta (`P:{APPID}:jsapi_ticket:meta`) matches the pattern too; no appid has a brace.
+                let appid = String(key.dropFirst(head.count).dropLast(tail.count))
+                if RefreshMessage.isAppID(appid) { found.insert(appid) }
             }
             cursor = next
         } while cursor != "0"

@@ -1,11 +1,12 @@
 import TokenCentral
 
-/// One app in `status` and `watch`, and its object in `status --json` (snake_case keys; absent fields omitted).
+/// One app (or one of its tickets) in `status` and `watch`, and its object in `status --json` (snake_case
+/// keys; absent fields omitted).
 struct StatusRow: Encodable, Sendable {
     var appid: String
     var grant: String?
     var generation: Int?
-    /// Whole seconds left on `P:{APPID}:access_token`; nil when there is no token.
+    /// Whole seconds left on `P:{APPID}:access_token` (or the ticket's key); nil when there is none.
     var expiresIn: Int?
     /// Unix ms, Redis clock.
     var expiresAt: Int64?
@@ -22,6 +23,11 @@ struct StatusRow: Encodable, Sendable {
     /// while that refusal is in effect; with the unix ms it lasts until.
     var forcedRefused: String?
     var forcedRefusedUntil: Int64?
+    /// On a row of the app's `tickets`: which ticket (`jsapi`, `wx_card`), read from its key and its meta
+    /// hash (the token meta's fields) as the app's row is from the token's.
+    var ticket: String?
+    /// The app's tickets: those configured, or (apps found with SCAN) those present in Redis; omitted when none.
+    var tickets: [StatusRow]?
 
     init(appid: String, status: AppStatus, millisecondsLeft: Int?, configuredGrant: Grant?, nowMillis: Int64) {
         self.appid = appid
@@ -46,5 +52,11 @@ struct StatusRow: Encodable, Sendable {
     var forcedSummary: String {
         if forcedSince != nil { return "standing" }
         return forcedRefused.map { "refused: \($0)" } ?? "-"
+    }
+
+    /// Whether `status` shows a ticket of an app found with SCAN (no configuration says which it keeps):
+    /// only when its key or its meta exists.
+    static func isTicketPresent(meta: [String: String], millisecondsLeft: Int?) -> Bool {
+        !meta.isEmpty || millisecondsLeft.map { $0 != -2 } ?? false
     }
 }

@@ -26,6 +26,14 @@ import TokenCentral
                              "grant", "token", "expires_at", 1, "fetched_at", 1)
     }
 
+    /// A tokend configuration for this suite's Redis and prefix, `apps` being the YAML items of its `apps:`
+    /// list; the caller removes the file.
+    func configFile(apps: String) throws -> URL {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokenctl-\(UUID().uuidString).yaml")
+        try "redis:\n  url: \(url)\n  key_prefix: \(keys.prefix)\napps:\n\(apps)".write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
     func cleanUp(_ appids: String...) async throws {
         for appid in appids { try await redis.delete(keys.accessToken(appid), keys.meta(appid)) }
     }
@@ -50,18 +58,13 @@ import TokenCentral
 
     @Test func statusTableListsTheConfiguredApps() async throws {
         try await seed("wxconfigured", token: "token-c", generation: 3)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokenctl-\(UUID().uuidString).yaml")
-        try """
-            redis:
-              url: \(url)
-              key_prefix: \(keys.prefix)
-            apps:
+        let file = try configFile(apps: """
               - appid: wxconfigured
                 secret_env: TOKENCTL_TEST_SECRET_NOT_SET
               - appid: wxwaiting
                 grant: stable_token
                 secret_env: TOKENCTL_TEST_SECRET_NOT_SET
-            """.write(to: file, atomically: true, encoding: .utf8)
+            """)
         defer { try? FileManager.default.removeItem(at: file) }
 
         let outcome = try await tokenctl.run(["--config", file.path, "status"])
