@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The five-minute demo: a private redis-server, a fake WeChat with 30-second tokens, three tokend
 # workers, and a live view showing one upstream call per token lifetime and which worker made it.
+# The app also keeps a jsapi_ticket: the demo reads it and a JS-SDK wx.config signature over HTTP.
 # Along the way it forces a refresh (as a business server that got 40001 would) and kill -9s the
 # worker that fetched last, so another takes over.
 #
@@ -34,6 +35,8 @@ summary() {
     stats=$(curl -fsS "$mock_url/mock/stats" 2>/dev/null || echo '{}')
     printf 'fake WeChat: %s token calls, %s tokens issued\n' \
         "$(jq -r ".apps[\"$appid\"].token_calls // 0" <<<"$stats")" "$(jq -r ".apps[\"$appid\"].tokens_issued // 0" <<<"$stats")"
+    printf 'fake WeChat: %s getticket calls, %s tickets issued\n' \
+        "$(jq -r ".apps[\"$appid\"].ticket_calls // 0" <<<"$stats")" "$(jq -r ".apps[\"$appid\"].tickets_issued // 0" <<<"$stats")"
     printf 'Redis:       generation %s, last fetched by %s\n' "$(rcli HGET "$meta" generation)" "$(rcli HGET "$meta" worker)"
     for n in $(seq 1 "$workers"); do
         printf '  tokend-%s fetched: %s\n' "$n" "$(grep -c 'token refreshed' "$workdir/tokend-$n.log" || true)"
@@ -140,6 +143,7 @@ apps:
   - appid: $appid
     grant: token
     secret_env: DEMO_APP_SECRET
+    tickets: [jsapi]     # also keep the JS-SDK jsapi_ticket
 EOF
 declare -A worker_pid_by_id
 http_ports=()
@@ -155,6 +159,8 @@ done
 
 key="$prefix:{$appid}:access_token"
 meta="$prefix:{$appid}:meta"
+ticket_key="$prefix:{$appid}:jsapi_ticket"
+api="http://127.0.0.1:${http_ports[0]}/v1/apps/$appid"
 tokenctl=("$bin/tokenctl" --config "$config")
 
 cat <<EOF | tee "$workdir/where-to-look.txt"
@@ -165,7 +171,9 @@ cat <<EOF | tee "$workdir/where-to-look.txt"
   Where to look (while the demo runs):
     token in Redis   redis-cli -p $redis_port GET '$key'
     metadata         redis-cli -p $redis_port HGETALL '$meta'
-    HTTP API         curl http://127.0.0.1:${http_ports[0]}/v1/apps/$appid/access_token
+    HTTP API         curl $api/access_token
+    jsapi_ticket     curl $api/tickets/jsapi      (in Redis: GET '$ticket_key')
+    JS-SDK config    curl -d '{"url":"https://example.com/page"}' $api/jssdk-config
     metrics          curl http://127.0.0.1:${http_ports[0]}/metrics   (workers on ports ${http_ports[*]})
     fake WeChat      curl $mock_url/mock/stats
     status           $bin/tokenctl --config $config status
@@ -192,6 +200,16 @@ choreography() {
         nap 0.1
     done
     log "first token stored (generation $(rcli HGET "$meta" generation), fetched by $(rcli HGET "$meta" worker))"
+    for _ in $(seq 1 300); do
+        [ -n "$(rcli GET "$ticket_key")" ] && break
+        nap 0.1
+    done
+    if [ -n "$(rcli GET "$ticket_key")" ]; then
+        log "jsapi_ticket over HTTP: $(curl -fsS "$api/tickets/jsapi" | jq -c '{ticket: (.ticket[0:12] + "..."), expires_in}')"
+        log "wx.config for https://example.com/page: $(curl -fsS -d '{"url":"https://example.com/page#top"}' "$api/jssdk-config" | jq -c .)"
+    else
+        log "no jsapi_ticket after 30 s: $(curl -sS "$api/tickets/jsapi")"
+    fi
     local forced_at=$(( $(date +%s) + lifetime / 2 )) killed_at=$(( $(date +%s) + lifetime / 2 + lifetime / 3 ))
     local forced=0 killed=0
     while true; do
