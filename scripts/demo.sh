@@ -200,19 +200,18 @@ choreography() {
         nap 0.1
     done
     log "first token stored (generation $(rcli HGET "$meta" generation), fetched by $(rcli HGET "$meta" worker))"
-    for _ in $(seq 1 300); do
-        [ -n "$(rcli GET "$ticket_key")" ] && break
-        nap 0.1
-    done
-    if [ -n "$(rcli GET "$ticket_key")" ]; then
-        log "jsapi_ticket over HTTP: $(curl -fsS "$api/tickets/jsapi" | jq -c '{ticket: (.ticket[0:12] + "..."), expires_in}')"
-        log "wx.config for https://example.com/page: $(curl -fsS -d '{"url":"https://example.com/page#top"}' "$api/jssdk-config" | jq -c .)"
-    else
-        log "no jsapi_ticket after 30 s: $(curl -sS "$api/tickets/jsapi")"
-    fi
     local forced_at=$(( $(date +%s) + lifetime / 2 )) killed_at=$(( $(date +%s) + lifetime / 2 + lifetime / 3 ))
-    local forced=0 killed=0
+    local forced=0 killed=0 ticket_shown=0 ticket_deadline=$(( $(date +%s) + 30 ))
     while true; do
+        # The jsapi_ticket, once, over HTTP: the ticket itself and a wx.config signature made with it.
+        if [ "$ticket_shown" = 0 ] && [ -n "$(rcli GET "$ticket_key")" ]; then
+            ticket_shown=1
+            log "jsapi_ticket over HTTP: $(curl -fsS "$api/tickets/jsapi" | jq -c '{ticket: (.ticket[0:12] + "..."), expires_in}')"
+            log "wx.config for https://example.com/page: $(curl -fsS -d '{"url":"https://example.com/page#top"}' "$api/jssdk-config" | jq -c .)"
+        elif [ "$ticket_shown" = 0 ] && [ "$(date +%s)" -ge "$ticket_deadline" ]; then
+            ticket_shown=1
+            log "no jsapi_ticket after 30 s: $(curl -sS "$api/tickets/jsapi")"
+        fi
         generation=$(rcli HGET "$meta" generation)
         if [ -n "$generation" ] && [ "$generation" != "$last" ] && [ -n "$last" ]; then
             log "new token: generation $generation fetched by $(rcli HGET "$meta" worker), valid $(( $(rcli PTTL "$key") / 1000 )) s"

@@ -19,7 +19,7 @@ import TokenCentralClient
         try await fixture.cleanUpTickets()
     }
 
-    @Test func ticketAndTokenOfOneAppAreCachedApart() async throws {
+    @Test func tokenAndEachTicketAreReadFromTheirOwnKeys() async throws {
         let fixture = try ClientFixture(url: try sharedRedisURL())
         try await fixture.writeToken("token-1")
         try await fixture.writeTicket("jsapi-1")
