@@ -17,7 +17,7 @@ extension Deployment {
     var statusProbes: [RedisPermissionCheck.Probe] {
         let scan: [[String]] = configuredApps == nil ? [["SCAN", "0", "MATCH", "\(keys.prefix):*", "COUNT", "1"]] : []
         let tickets = TicketType.allCases.flatMap { type in
-            [["HGETALL", keys.ticketMeta(sampleAppID, type)], ["PTTL", keys.ticket(sampleAppID, type)]]
+            [["HGETALL", keys.meta(sampleAppID, type)], ["PTTL", keys.ticket(sampleAppID, type)]]
         }
         return (scan + [["HGETALL", keys.meta(sampleAppID)], ["PTTL", keys.accessToken(sampleAppID)]] + tickets)
             .map { RedisPermissionCheck.Probe($0) }

@@ -10,7 +10,7 @@ extension Deployment {
         let replies = try await pipeline(appids.flatMap { appid in
             [RedisCommand("HGETALL", keys.meta(appid)), RedisCommand("PTTL", keys.accessToken(appid))]
                 + TicketType.allCases.flatMap { type in
-                    [RedisCommand("HGETALL", keys.ticketMeta(appid, type)), RedisCommand("PTTL", keys.ticket(appid, type))]
+                    [RedisCommand("HGETALL", keys.meta(appid, type)), RedisCommand("PTTL", keys.ticket(appid, type))]
                 }
         })
         // Whether a forced-refresh refusal is still in effect, on this machine's clock: meta's times are

@@ -37,7 +37,7 @@ struct GetCommand: AsyncParsableCommand {
         let deployment = try connection.deployment()
         let type = ticket.flatMap(TicketType.init(rawValue:))
         let key = type.map { deployment.keys.ticket(appid, $0) } ?? deployment.keys.accessToken(appid)
-        let meta = type.map { deployment.keys.ticketMeta(appid, $0) } ?? deployment.keys.meta(appid)
+        let meta = type.map { deployment.keys.meta(appid, $0) } ?? deployment.keys.meta(appid)
         try await deployment.checkPermissions(deployment.getProbes(key: key, meta: meta))
         let replies = try await deployment.pipeline([
             RedisCommand("GET", key),

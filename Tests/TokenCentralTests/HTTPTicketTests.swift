@@ -56,7 +56,7 @@ import TokenCentral
 
     @Test func getTicketIs503WithTheLastUpstreamErrorBeforeAnyTicket() async throws {
         try await Self.run { worker in
-            let meta = worker.store.keys.ticketMeta(Self.appid, .jsapi)
+            let meta = worker.store.keys.meta(Self.appid, .jsapi)
             try await worker.store.redis.send("HSET", meta, "error", "errcode 40001: invalid credential", "errcode", 40001)
             let response = try await worker.get("/v1/apps/\(Self.appid)/tickets/jsapi")
             #expect(response.status == .serviceUnavailable)

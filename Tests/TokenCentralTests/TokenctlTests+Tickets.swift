@@ -8,20 +8,20 @@ import TokenCentral
 extension TokenctlTests {
     func seedTicket(_ appid: String, _ type: TicketType, ticket: String, generation: Int) async throws {
         try await redis.send("SET", keys.ticket(appid, type), ticket, "PX", 60_000)
-        try await redis.send("HSET", keys.ticketMeta(appid, type), "token", ticket, "generation", generation, "worker", "tokend-b",
+        try await redis.send("HSET", keys.meta(appid, type), "token", ticket, "generation", generation, "worker", "tokend-b",
                              "expires_at", 1, "fetched_at", 1)
     }
 
     func cleanUpTickets(_ appids: String...) async throws {
         for appid in appids {
-            for type in TicketType.allCases { try await redis.delete(keys.ticket(appid, type), keys.ticketMeta(appid, type)) }
+            for type in TicketType.allCases { try await redis.delete(keys.ticket(appid, type), keys.meta(appid, type)) }
         }
     }
 
     @Test func statusJSONShowsTheTicketsFoundInRedisUnderTheirApp() async throws {
         try await seed("wxjs", token: "token-js", generation: 1)
         try await seedTicket("wxjs", .jsapi, ticket: "ticket-js", generation: 3)
-        try await redis.send("HSET", keys.ticketMeta("wxjs", .wxCard), "error", "errcode 40001: invalid credential", "errcode", 40001)
+        try await redis.send("HSET", keys.meta("wxjs", .wxCard), "error", "errcode 40001: invalid credential", "errcode", 40001)
         try await seed("wxplain", token: "token-plain", generation: 1)
 
         let outcome = try await tokenctl.run(connection + ["status", "--json"])

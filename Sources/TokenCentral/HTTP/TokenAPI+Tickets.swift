@@ -48,7 +48,7 @@ extension TokenAPI {
             throw APIError(.badRequest, "\(APIError.quoted(typeName)) is not a ticket type; expected one of \(valid)")
         }
         let readable = try await currentTicket(appid, type, logger: logger)
-        return TicketBody(ticket: readable.token, expiresIn: readable.millisecondsLeft / 1000)
+        return TicketBody(ticket: readable.ticket, expiresIn: readable.millisecondsLeft / 1000)
     }
 
     /// `POST /v1/apps/{appid}/jssdk-config` with `{"url":...}`: a `wx.config` signature for that page, made
@@ -59,14 +59,14 @@ extension TokenAPI {
         let ticket = try await currentTicket(appid, .jsapi, logger: logger)
         var generator = SystemRandomNumberGenerator()
         let signature = JSSDKSignature(
-            jsapiTicket: ticket.token, nonceStr: JSSDKSignature.nonce(using: &generator),
+            jsapiTicket: ticket.ticket, nonceStr: JSSDKSignature.nonce(using: &generator),
             timestamp: Int64(Date().timeIntervalSince1970), url: url.value)
         return JSSDKConfigBody(appId: appid, timestamp: signature.timestamp, nonceStr: signature.nonceStr, signature: signature.signature)
     }
 
     /// The stored ticket of a type the app is configured with: 404 for a type it is not, 503 (with the
     /// last upstream error) while there is no valid one.
-    private func currentTicket(_ appid: String, _ type: TicketType, logger: Logger) async throws(APIError) -> ReadableToken {
+    private func currentTicket(_ appid: String, _ type: TicketType, logger: Logger) async throws(APIError) -> (ticket: String, millisecondsLeft: Int) {
         guard tickets[appid]?.contains(type) == true else {
             throw APIError(.ticketNotConfigured, "app \(appid) is not configured with the \(type.rawValue) ticket (add it to the app's tickets:)")
         }
