@@ -3,12 +3,11 @@
 /// Entries are kept only while the client listens on `P:refreshed`: without the announcements a cached
 /// token could outlive a forced refresh. Every invalidation bumps `epoch`, and a Redis read may store
 /// its result only with the ticket it took before reading, so a token replaced while the read was in
-/// flight never enters the cache. Entries are keyed by the Redis key read: an app's token and its
-/// tickets (`P:{APPID}:jsapi_ticket`) are cached alike.
+/// flight never enters the cache.
 struct TokenCache: Sendable {
     struct Entry: Sendable, Hashable {
         var token: String
-        /// When the key expires, on this process's clock (from `PTTL`).
+        /// When `P:{APPID}:access_token` expires, on this process's clock (from `PTTL`).
         var expiresAt: ContinuousClock.Instant
     }
 
@@ -28,23 +27,23 @@ struct TokenCache: Sendable {
     /// True between a `.subscribed` event on `P:refreshed` and the end of `run()`.
     private(set) var isListening = false
 
-    mutating func lookup(_ key: String, now: ContinuousClock.Instant) -> Lookup {
-        if let entry = entries[key] {
+    mutating func lookup(_ appid: String, now: ContinuousClock.Instant) -> Lookup {
+        if let entry = entries[appid] {
             if now < entry.expiresAt { return .hit(entry.token) }
-            entries[key] = nil
+            entries[appid] = nil
         }
         return .miss(Ticket(epoch: epoch))
     }
 
-    mutating func store(_ key: String, _ entry: Entry, ticket: Ticket) {
+    mutating func store(_ appid: String, _ entry: Entry, ticket: Ticket) {
         guard isListening, ticket.epoch == epoch else { return }
-        entries[key] = entry
+        entries[appid] = entry
     }
 
-    /// A new token or ticket was announced (or reported bad): drops the entries of these keys.
-    mutating func invalidate(_ keys: [String]) {
+    /// A new token was announced (or reported bad) for `appid`.
+    mutating func invalidate(_ appid: String) {
         epoch &+= 1
-        for key in keys { entries[key] = nil }
+        entries[appid] = nil
     }
 
     /// Drops every entry: the listener (re)subscribed, stopped, or received an announcement it could not read.

@@ -13,7 +13,8 @@ extension TokenCentralClient {
     /// try await tokens.reportBadTicket(appid: "wx1234567890", type: .jsapi, ticket: ticket)
     /// ```
     public func ticket(for appid: String, type: TicketType) async throws(TokenCentralClientError) -> String {
-        try await read(keys.ticket(appid, type), of: appid, missing: .noTicket)
+        let key = keys.ticket(appid, type)
+        return try await read(key, cachedAs: key, of: appid, missing: .noTicket)
     }
 
     /// Tells the tokend workers that WeChat rejected `ticket`, so one of them fetches a new one. As with

@@ -33,14 +33,17 @@ public final class TokenCentralClient: Sendable {
     /// The current token of `appid`, from the cache while it is valid, otherwise from Redis
     /// (one pipelined `GET` + `PTTL`).
     public func accessToken(for appid: String) async throws(TokenCentralClientError) -> String {
-        try await read(keys.accessToken(appid), of: appid, missing: .noToken)
+        try await read(keys.accessToken(appid), cachedAs: appid, of: appid, missing: .noToken)
     }
 
-    /// Reads `key` through the cache; `missing` is the error when Redis holds nothing under it.
-    func read(_ key: String, of appid: String, missing: TokenCentralClientError.Code) async throws(TokenCentralClientError) -> String {
+    /// Reads `key` through the cache, where its value is kept under `name` (the appid for the token, the
+    /// key for a ticket); `missing` is the error when Redis holds nothing under it.
+    func read(
+        _ key: String, cachedAs name: String, of appid: String, missing: TokenCentralClientError.Code
+    ) async throws(TokenCentralClientError) -> String {
         let sentAt = ContinuousClock.now
         let ticket: TokenCache.Ticket
-        switch cache.withLock({ $0.lookup(key, now: sentAt) }) {
+        switch cache.withLock({ $0.lookup(name, now: sentAt) }) {
         case .hit(let token): return token
         case .miss(let missTicket): ticket = missTicket
         }
@@ -56,7 +59,7 @@ public final class TokenCentralClient: Sendable {
             // Timed from before the request, so the entry never outlives the key.
             if let ttl = replies[1].integer, ttl > 0 {
                 let entry = TokenCache.Entry(token: token, expiresAt: sentAt + .milliseconds(ttl))
-                cache.withLock { $0.store(key, entry, ticket: ticket) }
+                cache.withLock { $0.store(name, entry, ticket: ticket) }
             }
             return token
         case .error(let message):
@@ -67,10 +70,13 @@ public final class TokenCentralClient: Sendable {
         }
     }
 
-    /// Drops every cached value of `appid`, its token and its tickets.
+    /// Drops every cached value of `appid`: its token (cached under the appid) and its tickets (under
+    /// their keys).
     func invalidate(_ appid: String) {
-        let names = [keys.accessToken(appid)] + TicketType.allCases.map { keys.ticket(appid, $0) }
-        cache.withLock { $0.invalidate(names) }
+        cache.withLock { cache in
+            cache.invalidate(appid)
+            for type in TicketType.allCases { cache.invalidate(keys.ticket(appid, type)) }
+        }
     }
 
     /// Tells the tokend workers that WeChat rejected `token` (errcode 40001 or 42001), so one of them

@@ -30,7 +30,7 @@ import Testing
     @Test func readOverlappingAnInvalidationIsNotStored() throws {
         var cache = listeningCache()
         let stale = try ticket(&cache)
-        cache.invalidate(["wx1"])
+        cache.invalidate("wx1")
         cache.store("wx1", entry("old", validFor: 10), ticket: stale)
         #expect(cache.lookup("wx1", now: start) != .hit("old"))
     }
