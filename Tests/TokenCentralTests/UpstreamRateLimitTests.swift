@@ -23,7 +23,7 @@ import Testing
         // 40 calls at once, 20 through each worker: four seconds' worth of slots.
         let seconds = try await withThrowingTaskGroup(of: Int64.self) { group in
             for call in 0..<40 {
-                group.addTask { try await workers[call % 2].acquire() }
+                group.addTask { try await workers[call % 2].acquire().second }
             }
             return try await group.reduce(into: [Int64]()) { $0.append($1) }
         }
@@ -43,10 +43,10 @@ import Testing
         // tried until a refusal is seen (a second has less than 200 ms left a fifth of the time).
         var refusals = 0
         for _ in 0..<5 where refusals == 0 {
-            let first = try await patient.acquire()
+            let first = try await patient.acquire().second
             let started = ContinuousClock.now
             do {
-                let second = try await limiter.acquire()
+                let second = try await limiter.acquire().second
                 #expect(second > first, "two slots granted in one second at a limit of 1")
             } catch {
                 #expect(error == .waitExceeded)
@@ -63,7 +63,9 @@ import Testing
         let limiter = try limiter(keys, limit: 1, maxWait: .seconds(5))
         let first = try await limiter.acquire()
         let second = try await limiter.acquire()
-        #expect(second > first)
+        #expect(!first.waited)
+        #expect(second.waited)
+        #expect(second.second > first.second)
         try await deleteKeys(withPrefix: keys.prefix, on: limiter.redis)
     }
 
@@ -92,10 +94,20 @@ import Testing
         #expect(upstream.calls == 0)
     }
 
-    @Test func decoratedTimeoutAllowsForTheWaitBeforeTheCall() throws {
-        let upstream = ScriptedFetcher(timeout: .seconds(3))
-        let fetcher = RateLimitedFetcher(
-            upstream: upstream, rateLimit: try limiter(TokenKeys(prefix: "timeout"), limit: 10, maxWait: .seconds(2)))
-        #expect(fetcher.timeout == .seconds(5))
+    @Test func callThatWaitedForASlotMovesTheAnnouncedFetchStartToTheEndOfTheWait() async throws {
+        let store = try TokenStore.onSharedRedis("rate")
+        let upstream = ScriptedFetcher()
+        let fetcher = RateLimitedFetcher(upstream: upstream, rateLimit: try limiter(store.keys, limit: 1, maxWait: .seconds(5)))
+        let app = AppConfiguration(appid: "wxrestamp", secret: Secret("s"))
+        let lease = RefreshLease(appid: app.appid, key: store.keys.lock(app.appid), value: "w:1", ttl: .seconds(5))
+        let announced = try await store.time().redisNow()
+        try await store.announceFetch(lease, startedAt: announced)
+        // One slot a second: of three calls, at least one waits for a later second.
+        for _ in 0..<3 { _ = await fetcher.fetch(app, forceRefresh: false) }
+        let started = try #require(try await store.snapshot(app.appid).status.fetchInProgress)
+        #expect(started.lease == "w:1")
+        #expect(started.startedAt > announced)
+        #expect(upstream.calls == 3)
+        try await deleteKeys(withPrefix: store.keys.prefix, on: store.redis)
     }
 }

@@ -7,13 +7,15 @@ struct RateLimitedFetcher: TokenFetcher {
     let upstream: any TokenFetcher
     let rateLimit: UpstreamRateLimit
 
-    /// The wait for a slot comes before the call: a call a dead lease holder abandoned may reach WeChat
-    /// up to this long after it was announced (see `AppRefresher.abandonedCallDeadline`).
-    var timeout: Duration { rateLimit.maxWait + upstream.timeout }
+    /// The call's own bound: after a wait for a slot, the call's announced start is moved to the end of
+    /// the wait (`UpstreamRateLimit.restampAnnouncedFetch`), so the wait needs no allowance here.
+    var timeout: Duration { upstream.timeout }
 
     func fetch(_ app: AppConfiguration, forceRefresh: Bool) async -> Result<FetchedToken, UpstreamError> {
         do {
-            try await rateLimit.acquire()
+            if try await rateLimit.acquire().waited {
+                try await rateLimit.restampAnnouncedFetch(appid: app.appid)
+            }
         } catch {
             return .failure(refusal(error, app: app))
         }

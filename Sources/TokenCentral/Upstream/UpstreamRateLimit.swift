@@ -27,11 +27,11 @@ public struct UpstreamRateLimit: Sendable {
     /// How long a worker's call waits for a slot: two second boundaries, so a call that lost the race
     /// for one second's last slots gets another chance. While the deployment makes fewer calls at once
     /// than the limit (`upstream.max_concurrent_calls` per worker is 8), every call gets a slot at the
-    /// next boundary at the latest; a longer wait would only delay the re-fetch after an abandoned call,
-    /// which must allow for it (see `RateLimitedFetcher.timeout`).
+    /// next boundary at the latest; longer, the app's lease would be held by a call that is not made.
     public static let maxWait: Duration = .seconds(2)
 
     let redis: RedisClient
+    let keys: TokenKeys
     let key: String
     /// Calls per second across the deployment (`upstream.rate_limit`).
     public let limit: Int
@@ -42,21 +42,26 @@ public struct UpstreamRateLimit: Sendable {
     public init(redis: RedisClient, keys: TokenKeys, limit: Int, maxWait: Duration, metrics: UpstreamRateLimitMetrics) {
         precondition(limit > 0, "at least one upstream call per second must be allowed")
         self.redis = redis
+        self.keys = keys
         self.key = keys.upstreamRate
         self.limit = limit
         self.maxWait = maxWait
         self.metrics = metrics
     }
 
+    /// A slot: the Redis second (Unix seconds) it belongs to, and whether the caller had to wait for it.
+    public struct Grant: Sendable, Hashable {
+        public var second: Int64
+        public var waited: Bool
+    }
+
     /// Takes a slot for one upstream call, waiting for a later second while the current one is full.
-    /// Returns the Redis second (Unix seconds) the slot belongs to.
     ///
     /// When Redis does not answer, the call is refused rather than made uncounted: no worker could
     /// write the token it fetched anyway (the lease and the fenced write live in the same Redis), and
     /// every worker making uncounted calls during an outage is the burst this limit exists to prevent.
     /// The refresher treats the refusal as a transient failure and retries with backoff.
-    @discardableResult
-    public func acquire() async throws(Refusal) -> Int64 {
+    public func acquire() async throws(Refusal) -> Grant {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: maxWait)
         var waited = false
@@ -72,7 +77,7 @@ public struct UpstreamRateLimit: Sendable {
             switch slot {
             case .granted(let second):
                 if waited { metrics.waited.increment() }
-                return second
+                return Grant(second: second, waited: waited)
             case .full(let millisecondsToNextSecond):
                 let wake = clock.now.advanced(by: .milliseconds(millisecondsToNextSecond))
                 guard wake < deadline else {
@@ -88,6 +93,31 @@ public struct UpstreamRateLimit: Sendable {
             }
         }
     }
+
+    /// Moves the announced start of `appid`'s upstream call (`fetch_started` in meta) to now, after a wait
+    /// for a slot: a lease holder that dies during the call leaves the announcement behind, and the
+    /// worker taking over allows for a call that reaches WeChat up to `upstream.timeout` after it
+    /// (`AppRefresher.abandonedCallDeadline`). The refresher announces the call before this wait; the
+    /// call itself starts only now. Only ever later, so a re-stamp that lands on another worker's
+    /// announcement (this lease lost meanwhile) makes its allowance longer, never shorter.
+    public func restampAnnouncedFetch(appid: String) async throws(Refusal) {
+        do {
+            _ = try await redis.evaluate(Self.restampScript, keys: [keys.meta(appid)])
+        } catch {
+            metrics.redisUnavailable.increment()
+            throw .redisUnavailable(error.description)
+        }
+    }
+
+    /// KEYS[1] = `P:{APPID}:meta`: `fetch_started` = the Redis time, when a fetch is announced (`fetch_lease`).
+    static let restampScript = RedisScript(
+        """
+        if not redis.call('HGET', KEYS[1], 'fetch_lease') then return 0 end
+        local t = redis.call('TIME')
+        redis.call('HSET', KEYS[1], 'fetch_started', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+        return 1
+        """
+    )
 
     /// The script's answer: a slot of `second`, or the milliseconds until the next second begins.
     enum Slot: Hashable {
