@@ -35,7 +35,7 @@ public struct UpstreamRateLimit: Sendable {
     let key: String
     /// Calls per second across the deployment (`upstream.rate_limit`).
     public let limit: Int
-    /// Longest a call waits for a slot; reported as part of the decorated fetcher's timeout.
+    /// Longest a call waits for a slot (`UpstreamRateLimit.maxWait` in production; tests shorten it).
     public let maxWait: Duration
     let metrics: UpstreamRateLimitMetrics
 
@@ -98,8 +98,9 @@ public struct UpstreamRateLimit: Sendable {
     /// for a slot: a lease holder that dies during the call leaves the announcement behind, and the
     /// worker taking over allows for a call that reaches WeChat up to `upstream.timeout` after it
     /// (`AppRefresher.abandonedCallDeadline`). The refresher announces the call before this wait; the
-    /// call itself starts only now. Only ever later, so a re-stamp that lands on another worker's
-    /// announcement (this lease lost meanwhile) makes its allowance longer, never shorter.
+    /// call itself starts only now. The new start is later than any announced before it, so a re-stamp
+    /// that lands on another worker's announcement (this lease lost meanwhile) makes that allowance
+    /// longer, never shorter.
     public func restampAnnouncedFetch(appid: String) async throws(Refusal) {
         do {
             _ = try await redis.evaluate(Self.restampScript, keys: [keys.meta(appid)])
