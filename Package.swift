@@ -129,6 +129,7 @@ let package = Package(
             name: "tokencentral-bench",
             dependencies: [
                 "RedisClient",
+                "TokenCentral",
                 "TokenCentralClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compares the Swift Redis client with redis-benchmark on the same server, in the same run, as ratios;
-# then the token read path, forced-refresh latency, a 10,000-app fleet and the gateway next to direct calls.
+# then the token read path, forced-refresh latency, the parse time of a 100,000-app configuration, a
+# 10,000-app fleet (and the first fill of 100,000 apps) and the gateway next to direct calls.
 # Run through `make bench` (release build, private redis-server, REDIS_URL/REDIS_PORT set).
 set -euo pipefail
 : "${REDIS_URL:?run through make bench}" "${REDIS_PORT:?run through make bench}"
@@ -73,7 +74,19 @@ run_benchmarks() {
     /usr/bin/python3 scripts/forced_refresh_latency.py --bin-dir .build/release --samples "${BENCH_FORCED_SAMPLES:-300}"
 
     echo
+    read -r parse_seconds parse_apps < <($bench config-parse --apps "${BENCH_CONFIG_APPS:-100000}")
+    echo "configuration of $parse_apps apps parsed and validated in $parse_seconds s (tokencentral-bench config-parse)"
+
+    echo
     /usr/bin/python3 scripts/fleet_bench.py --bin-dir .build/release --apps "${BENCH_FLEET_APPS:-10000}"
+
+    # 100,000 apps: the first fill under the rate limit, memory and scrapes; BENCH_FLEET_APPS_LARGE=0 skips it.
+    large_apps=${BENCH_FLEET_APPS_LARGE:-100000}
+    if [ "$large_apps" -gt 0 ]; then
+        echo
+        /usr/bin/python3 scripts/fleet_bench.py --bin-dir .build/release --apps "$large_apps" --large \
+            --lifetime 7200 --fill-timeout 300
+    fi
 
     echo
     /usr/bin/python3 scripts/gateway_bench.py --bin-dir .build/release

@@ -2,13 +2,15 @@
 """Fleet figures for `make bench`: 10,000 apps on 3 tokend workers, and the HTTP read path under wrk.
 
 Against $REDIS_URL (run through scripts/with-redis.sh): starts wechat-mock (derived secrets) and three
-tokend workers from --bin-dir and waits until every app has a token. Then, while no token is due, the
-resident memory and CPU of each worker; then one refresh round (every app refreshed once more), with
-the busiest second of upstream calls sampled from the mock; then wrk's requests per second on
-GET /v1/apps/{appid}/access_token next to redis-benchmark GET, in the same run. Stops everything it
-started, by PID.
+tokend workers from --bin-dir, under one upstream.rate_limit, and waits until every app has a token.
+Then, while no token is due, the resident memory and CPU of each worker; then one refresh round (every
+app refreshed once more), with the busiest second of upstream calls sampled from the mock and the
+busiest Redis second counted in P:upstream_rate; the /metrics scrape of each metrics.per_app mode (one
+worker each); then wrk's requests per second on GET /v1/apps/{appid}/access_token next to
+redis-benchmark GET, in the same run. With --large: the first fill only (time, busiest second, memory,
+scrapes), for 100,000 apps. Stops everything it started, by PID.
 """
-import argparse, json, os, re, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, re, subprocess, sys, tempfile, threading, time, urllib.request
 
 import redis
 
@@ -21,16 +23,51 @@ def mock_calls(base_url):
 
 
 class CallSampler:
-    """Upstream calls counted by the mock, one sample a second."""
+    """Upstream calls counted by the mock, one sample a second (longer while the caller scans Redis
+    between samples: `rates` divides each sample by its real length)."""
 
     def __init__(self, base_url):
-        self.base_url, self.total, self.per_second = base_url, 0, []
+        self.base_url, self.total, self.per_second, self.rates = base_url, 0, [], []
+        self.sampled_at = time.perf_counter()
 
     def tick(self):
         time.sleep(1)
-        calls = mock_calls(self.base_url)
+        calls, now = mock_calls(self.base_url), time.perf_counter()
         self.per_second.append(calls - self.total)
-        self.total = calls
+        self.rates.append((calls - self.total) / (now - self.sampled_at))
+        self.total, self.sampled_at = calls, now
+
+
+class RateWindowWatch:
+    """The busiest Redis second counted in P:upstream_rate: its hash holds the current second's calls,
+    read every 20 ms in a thread (the last read of a second is within 20 ms of its end)."""
+
+    def __init__(self, client, key):
+        self.client, self.key, self.busiest, self.stopping = client, key, 0, threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopping.wait(0.02):
+            calls = self.client.hget(self.key, "calls")
+            self.busiest = max(self.busiest, int(calls or 0))
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join()
+        return self.busiest
+
+
+def scrape(port, repetitions=3):
+    """Size in bytes and the fastest of `repetitions` times in ms of GET /metrics."""
+    best, size = None, 0
+    for _ in range(repetitions):
+        started = time.perf_counter()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=120) as response:
+            size = len(response.read())
+        elapsed = (time.perf_counter() - started) * 1000
+        best = elapsed if best is None else min(best, elapsed)
+    return size, best
 
 
 def cpu_seconds(pid):
@@ -49,6 +86,9 @@ def main():
     parser.add_argument("--apps", type=int, default=10_000)
     parser.add_argument("--lifetime", type=int, default=60)
     parser.add_argument("--idle-seconds", type=int, default=10)
+    parser.add_argument("--rate-limit", type=int, default=500, help="upstream.rate_limit of the workers")
+    parser.add_argument("--large", action="store_true", help="first fill, memory and scrapes only")
+    parser.add_argument("--fill-timeout", type=int, default=300)
     args = parser.parse_args()
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     port = int(os.environ["REDIS_PORT"])
@@ -66,27 +106,41 @@ def main():
                 f.write(f"secret-{appid}")
             lines.append(f"  - {{appid: {appid}, secret_file: secrets/{appid}}}")
         http_ports, workers = [], []
+        modes = ["all", "attention", "off"]
         for index in range(3):
             http_port = int(subprocess.check_output(["scripts/free-port.sh"], text=True))
             http_ports.append(http_port)
             workers.append(fleet.start_worker(
                 os.path.join(workdir, f"w{index}.yaml"),
                 f"redis: {{url: '{os.environ['REDIS_URL']}', key_prefix: fleet}}\n"
-                f"upstream: {{wechat_base_url: '{base_url}', timeout: 5s}}\n"
+                f"upstream: {{wechat_base_url: '{base_url}', timeout: 5s, rate_limit: {args.rate_limit}}}\n"
+                f"metrics: {{per_app: {modes[index]}}}\n"
                 f"worker: {{id: w{index}}}\nhttp: {{host: 127.0.0.1, port: {http_port}}}\napps:\n" + "\n".join(lines) + "\n",
                 log_level=os.environ.get("FLEET_LOG_LEVEL", "error")))
 
         started = time.time()
         sampler = CallSampler(base_url)
+        window = RateWindowWatch(redis.Redis.from_url(os.environ["REDIS_URL"]), "fleet:upstream_rate")
         while True:
             sampler.tick()
             have = sum(1 for _ in client.scan_iter(match="fleet:{*}:access_token", count=5000))
             if have == args.apps:
                 break
-            if time.time() - started > 300:
-                sys.exit(f"only {have} of {args.apps} tokens after 300 s")
+            if time.time() - started > args.fill_timeout:
+                if not args.large:
+                    sys.exit(f"only {have} of {args.apps} tokens after {args.fill_timeout} s")
+                print(f"{args.apps} apps: only {have} first tokens after {args.fill_timeout} s")
+                break
         filled = time.time() - started
         fill_peak = max(sampler.per_second)
+        if args.large:
+            fill_redis_peak = window.stop()
+            print(f"{args.apps} apps, 3 workers, upstream.rate_limit {args.rate_limit}/s: all first tokens after "
+                  f"{filled:.1f} s (busiest second: {fill_redis_peak} calls counted in Redis; busiest "
+                  f"sample of the mock {max(sampler.rates):.0f} calls/s)")
+            print(f"{args.apps} apps: resident memory per worker: " + ", ".join(f"{rss_mib(w.pid):.0f} MiB" for w in workers))
+            print_scrapes(args.apps, modes, http_ports)
+            return
 
         # Idle: every app holds a token and none is due before lifetime - ahead - jitter (ahead is a
         # quarter of the lifetime, jitter a tenth of that) after its fetch; only the watchdog runs.
@@ -109,7 +163,10 @@ def main():
         while sampler.total < 2 * args.apps and time.time() - started < filled + args.lifetime + 30:
             sampler.tick()
         round_calls = sampler.per_second[round_start:]
+        redis_peak = window.stop()
         busy = [index for index, calls in enumerate(round_calls) if calls]
+        print(f"upstream.rate_limit {args.rate_limit}/s: busiest second {redis_peak} calls counted in Redis "
+              f"(P:upstream_rate); busiest sample of the mock {max(sampler.rates):.0f} calls/s")
         print(f"{args.apps} apps, 3 workers, {args.lifetime} s tokens: all first tokens after {filled:.1f} s "
               f"(busiest second {fill_peak} calls)")
         print(f"refresh round: {sum(round_calls)} upstream calls for {args.apps} apps over "
@@ -118,6 +175,8 @@ def main():
         print("resident memory per worker: " + ", ".join(f"{m:.0f} MiB" for m in memory))
         print(f"CPU per worker while idle ({args.idle_seconds} s, {idle_calls} upstream calls): "
               + ", ".join(f"{c:.1f}%" for c in idle_cpu))
+
+        print_scrapes(args.apps, modes, http_ports)
 
         url = f"http://127.0.0.1:{http_ports[0]}/v1/apps/{appids[0]}/access_token"
         wrk = subprocess.run(["wrk", "-t", "1", "-c", "16", "-d", "5s", url], capture_output=True, text=True).stdout
@@ -129,6 +188,15 @@ def main():
               f"redis-benchmark GET -c 16: {redis_rps:.0f} rps; ratio {http_rps / redis_rps:.2f}")
     finally:
         fleet.stop()
+
+def print_scrapes(apps, modes, http_ports):
+    """One line: the /metrics scrape of each metrics.per_app mode (worker index = mode index)."""
+    figures = []
+    for mode, port in zip(modes, http_ports):
+        size, milliseconds = scrape(port)
+        figures.append(f"{mode} {size / 1024:.0f} KiB in {milliseconds:.0f} ms")
+    print(f"{apps} apps: GET /metrics by metrics.per_app: " + ", ".join(figures))
+
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,7 @@ public struct TokendApplication: Sendable {
     public let registry: PrometheusCollectorRegistry
 
     /// - Parameter fetcher: upstream; `WeChatUpstream` with `configuration.upstream` when nil (tests pass a scripted one).
+    ///   Either way every call first takes a slot of `upstream.rate_limit` (`UpstreamRateLimit`).
     public init(
         configuration: TokendConfiguration, logger: Logger, registry: PrometheusCollectorRegistry = .init(), fetcher: (any TokenFetcher)? = nil
     ) throws(RedisError) {
@@ -33,11 +34,15 @@ public struct TokendApplication: Sendable {
         )
         store = TokenStore(redis: redis, keys: TokenKeys(prefix: configuration.redis.keyPrefix))
         let refresh = configuration.refresh
+        let schedule = RefreshSchedule(ahead: refresh.ahead, lockTTL: refresh.lockTTL)
+        let rateLimit = UpstreamRateLimit(
+            redis: redis, keys: store.keys, limit: configuration.upstream.rateLimit, maxWait: UpstreamRateLimit.maxWait,
+            metrics: UpstreamRateLimitMetrics(factory: PrometheusMetricsFactory(registry: registry)))
         let context = RefreshContext(
             workerID: configuration.workerID,
             store: store,
-            upstream: fetcher ?? WeChatUpstream(settings: configuration.upstream),
-            schedule: RefreshSchedule(ahead: refresh.ahead, lockTTL: refresh.lockTTL),
+            upstream: RateLimitedFetcher(upstream: fetcher ?? WeChatUpstream(settings: configuration.upstream), rateLimit: rateLimit),
+            schedule: schedule,
             failurePolicy: FailurePolicy(retryInitial: refresh.retryInitial, retryMaximum: refresh.retryMaximum,
                                          configErrorRetry: refresh.configErrorRetry),
             forcedBudget: ForcedRefreshBudget(
@@ -46,7 +51,9 @@ public struct TokendApplication: Sendable {
             stableForceDailyLimit: refresh.stableForceDailyLimit,
             checkInterval: refresh.checkInterval,
             fetchPermits: FetchPermits(limit: configuration.upstream.maxConcurrentCalls),
-            metrics: TokenMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            metrics: TokenMetrics(
+                factory: PrometheusMetricsFactory(registry: registry),
+                perApp: PerAppMetricsFilter(mode: configuration.metrics.perApp, schedule: schedule)),
             logger: logger
         )
         refresher = TokenRefresher(apps: configuration.apps, context: context, checkInterval: refresh.checkInterval)

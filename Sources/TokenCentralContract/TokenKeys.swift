@@ -20,6 +20,10 @@ public struct TokenKeys: Sendable, Hashable {
     /// Count of `force_refresh:true` calls today (stable_token apps).
     public func stableForceCount(_ appid: String, day: String) -> String { "\(prefix):{\(appid)}:stable_force:\(day)" }
 
+    /// Hash `second`, `calls`: upstream calls granted in the current Redis second, by all workers
+    /// (`upstream.rate_limit`). No app in the name: one window for the whole deployment.
+    public var upstreamRate: String { "\(prefix):upstream_rate" }
+
     /// Published after each new token: `{"appid":...,"generation":...,"expires_at":...}`; never the token.
     public var refreshedChannel: String { "\(prefix):refreshed" }
     /// Forced refresh requests: `{"appid":"...","bad_token":"..."}` or a bare appid.

@@ -143,6 +143,8 @@ import Testing
         #expect(example.upstream.wecomBaseURL == defaults.upstream.wecomBaseURL)
         #expect(example.upstream.timeout == defaults.upstream.timeout)
         #expect(example.upstream.maxConcurrentCalls == defaults.upstream.maxConcurrentCalls)
+        #expect(example.upstream.rateLimit == defaults.upstream.rateLimit)
+        #expect(example.metrics.perApp == defaults.metrics.perApp)
         #expect(example.refresh.ahead == defaults.refresh.ahead)
         #expect(example.refresh.lockTTL == defaults.refresh.lockTTL)
         #expect(example.refresh.checkInterval == defaults.refresh.checkInterval)

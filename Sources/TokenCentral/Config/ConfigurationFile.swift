@@ -37,10 +37,11 @@ struct ConfigurationFile: Decodable {
         var wecomBaseUrl: String?
         var timeout: DurationValue?
         var maxConcurrentCalls: Int?
+        var rateLimit: Int?
 
         enum CodingKeys: String, CodingKey {
             case wechatBaseUrl = "wechat_base_url", wecomBaseUrl = "wecom_base_url", timeout
-            case maxConcurrentCalls = "max_concurrent_calls"
+            case maxConcurrentCalls = "max_concurrent_calls", rateLimit = "rate_limit"
         }
     }
 
@@ -99,6 +100,14 @@ struct ConfigurationFile: Decodable {
         }
     }
 
+    struct Metrics: Decodable {
+        var perApp: String?
+
+        enum CodingKeys: String, CodingKey {
+            case perApp = "per_app"
+        }
+    }
+
     struct App: Decodable {
         var appid: String
         var grant: Grant?
@@ -119,15 +128,16 @@ struct ConfigurationFile: Decodable {
     var refresh: Refresh?
     var http: HTTP?
     var gateway: Gateway?
+    var metrics: Metrics?
     var apps: [App]?
 
     /// Keys each section accepts, in the file's spelling.
     static let allowedKeys: [String: Set<String>] = [
-        "": ["redis", "upstream", "worker", "refresh", "http", "gateway", "apps"],
+        "": ["redis", "upstream", "worker", "refresh", "http", "gateway", "metrics", "apps"],
         "redis": ["url", "key_prefix", "pool_size", "command_timeout", "password_env", "password_file", "sentinel", "tls"],
         "redis.sentinel": ["master", "addresses", "username", "password_env", "password_file"],
         "redis.tls": ["ca_file", "cert_file", "key_file", "server_name"],
-        "upstream": ["wechat_base_url", "wecom_base_url", "timeout", "max_concurrent_calls"],
+        "upstream": ["wechat_base_url", "wecom_base_url", "timeout", "max_concurrent_calls", "rate_limit"],
         "worker": ["id"],
         "refresh": [
             "ahead", "lock_ttl", "check_interval", "retry_initial", "retry_maximum", "config_error_retry",
@@ -135,6 +145,7 @@ struct ConfigurationFile: Decodable {
         ],
         "http": ["enabled", "host", "port", "api_key_env", "api_key_file", "allow_unauthenticated", "idle_timeout"],
         "gateway": ["enabled", "path_prefixes", "timeout", "max_connections", "max_body_size", "token_wait"],
+        "metrics": ["per_app"],
         "apps[]": ["appid", "grant", "secret_env", "secret_file", "corpid", "agentid", "tickets"],
     ]
 }

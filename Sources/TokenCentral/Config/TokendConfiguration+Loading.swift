@@ -109,6 +109,8 @@ struct Resolver {
         configuration.upstream.maxConcurrentCalls = try integer(
             "upstream.max_concurrent_calls", parsed.upstream?.maxConcurrentCalls,
             default: defaults.upstream.maxConcurrentCalls, range: 1...1024)
+        configuration.upstream.rateLimit = try integer(
+            "upstream.rate_limit", parsed.upstream?.rateLimit, default: defaults.upstream.rateLimit, range: 1...100_000)
 
         let refresh = parsed.refresh
         configuration.refresh.ahead = try duration("refresh.ahead", refresh?.ahead, default: defaults.refresh.ahead)
@@ -140,6 +142,7 @@ struct Resolver {
         try requireAPIKeyOffLoopback(configuration.http)
 
         configuration.gateway = try gateway(parsed.gateway, defaults: defaults.gateway)
+        configuration.metrics = try metrics(parsed.metrics, defaults: defaults.metrics)
         configuration.apps = try apps(parsed.apps ?? [])
         return configuration
     }

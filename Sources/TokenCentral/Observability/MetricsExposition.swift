@@ -5,8 +5,11 @@ struct MetricsExposition {
     /// The family whose samples are being written.
     private var name = ""
 
-    /// The families of `TokenMetrics`' table that are rendered here, for `apps` in the given order.
+    /// The families of `TokenMetrics`' table that are rendered here, for those of `apps` that
+    /// `worker.perApp` selects, in the given order. A family without samples keeps its `# HELP` and
+    /// `# TYPE` lines, so dashboards see the same families in every mode.
     static func render(_ apps: [AppMetrics], worker: TokenMetrics) -> [UInt8] {
+        let apps = worker.perApp.mode == .all ? apps : apps.filter(worker.perApp.includes)
         var out = MetricsExposition()
         out.family("tokencentral_token_expires_in_seconds", "gauge", "Seconds until the stored token expires (0: no token).")
         for app in apps { out.sample([("app", app.appid)], app.gauges.expiresIn) }

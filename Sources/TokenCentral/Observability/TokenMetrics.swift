@@ -20,7 +20,10 @@ import Synchronization
 /// | tokencentral_gateway_retries_total | counter | — |
 /// | tokencentral_gateway_upstream_responses_total | counter | class (1xx, 2xx, 3xx, 4xx, 5xx, error) |
 /// | tokencentral_gateway_added_latency_seconds | histogram | — (time in the gateway, WeChat's time excluded) |
+/// | tokencentral_upstream_rate_limited_total | counter | outcome (waited, refused, redis_unavailable): calls held by `upstream.rate_limit` |
 ///
+/// `metrics.per_app` (`PerAppMetricsFilter`) chooses which apps' per-app series are rendered: all, those
+/// needing attention, or none; the worker-wide series are always rendered.
 /// The worker-wide metrics (Redis errors, forced-refresh latency, and the gateway's four in `GatewayMetrics`,
 /// created only when the gateway is enabled) go through swift-metrics into the swift-prometheus registry.
 /// The per-app ones are `AppMetrics` atomics that `MetricsExposition` renders: swift-prometheus 2.4
@@ -39,8 +42,11 @@ public struct TokenMetrics: Sendable {
     let clockStepsForward: Counter
     /// Counted once per occurrence, whichever app it concerns (see `Anomaly`).
     let anomalies: [Anomaly: Counter]
+    /// Which apps' series `/metrics` renders (`metrics.per_app`).
+    let perApp: PerAppMetricsFilter
 
-    public init(factory: any MetricsFactory) {
+    public init(factory: any MetricsFactory, perApp: PerAppMetricsFilter = .all) {
+        self.perApp = perApp
         let redisErrors = "tokencentral_redis_errors_total"
         redisErrorsInRefresh = Counter(label: redisErrors, dimensions: [("operation", "refresh")], factory: factory)
         redisErrorsInWatchdog = Counter(label: redisErrors, dimensions: [("operation", "watchdog")], factory: factory)
@@ -93,6 +99,10 @@ final class AppMetrics: Sendable {
     ]
     /// Errcodes are open-ended: counted as they are seen.
     private let errcodes = Mutex<[Int: Int]>([:])
+    /// The last upstream call failed (any kind): the app needs attention (`PerAppMetricsFilter`).
+    private let lastCallFailed = Atomic<Bool>(false)
+    /// A forced refresh was refused (`refused`, `budget`) and no token was fetched since.
+    private let forcedRefused = Atomic<Bool>(false)
     private let expiresInMillis = Atomic<Int64>(0)
     private let ageMillis = Atomic<Int64>(0)
     private let generation = Atomic<Int>(0)
@@ -104,10 +114,13 @@ final class AppMetrics: Sendable {
 
     func upstreamCall(result: String) {
         upstreamCalls.first { $0.key == result }?.value.increment()
+        lastCallFailed.store(result != "ok", ordering: .relaxed)
+        if result == "ok" { forcedRefused.store(false, ordering: .relaxed) }
     }
 
     func forcedRefresh(_ outcome: ForcedRefreshOutcome) {
         forced.first { $0.key == outcome }?.value.increment()
+        if outcome == .refused || outcome == .budget { forcedRefused.store(true, ordering: .relaxed) }
     }
 
     func errcode(_ errcode: Int) {
@@ -125,6 +138,13 @@ final class AppMetrics: Sendable {
     var gauges: (expiresIn: Double, age: Double, generation: Int) {
         (Double(expiresInMillis.load(ordering: .relaxed)) / 1000, Double(ageMillis.load(ordering: .relaxed)) / 1000,
          generation.load(ordering: .relaxed))
+    }
+
+    /// What decides whether the app needs attention, as last observed.
+    var attention: AppAttention {
+        AppAttention(
+            expiresInMillis: expiresInMillis.load(ordering: .relaxed), ageMillis: ageMillis.load(ordering: .relaxed),
+            lastCallFailed: lastCallFailed.load(ordering: .relaxed), forcedRefused: forcedRefused.load(ordering: .relaxed))
     }
 
     /// Counts per errcode seen, in errcode order.

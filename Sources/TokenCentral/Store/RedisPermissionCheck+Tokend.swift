@@ -10,6 +10,7 @@ extension RedisPermissionCheck {
         let lock = keys.lock(appid)
         let forced = keys.forcedCooldown(appid)
         let stableForce = keys.stableForceCount(appid, day: "0")
+        let rate = keys.upstreamRate
         let probes: [[String]] = [
             // Sent directly.
             ["TIME"], ["HGETALL", meta], ["EXISTS", token], ["GET", token], ["PTTL", token],
@@ -25,6 +26,7 @@ extension RedisPermissionCheck {
             ["GET", lock], ["PEXPIRE", lock, "1"], ["DEL", lock], ["PTTL", lock],
             ["HMGET", meta, "generation", "forced_at"],
             ["INCR", stableForce], ["PEXPIRE", stableForce, "1"], ["SET", stableForce, "1", "PX", "1"],
+            ["HMGET", rate, "second", "calls"], ["HSET", rate, "second", "0", "calls", "0"], ["PEXPIRE", rate, "1"],
         ]
         let scripts: [Probe] = [
             .evalsha(keys: [token, meta]),  // the fenced write
@@ -33,6 +35,7 @@ extension RedisPermissionCheck {
             .evalsha(keys: [lock]),  // lease renew and release
             .evalsha(keys: [stableForce]),  // the stable_token force counter
             .evalsha(keys: [stableForce, meta]),  // a spent stable_token force allowance
+            .evalsha(keys: [rate]),  // a slot of the upstream rate limit (UpstreamRateLimit)
         ]
         return RedisPermissionCheck(probes: probes.map { Probe($0) } + scripts)
     }
