@@ -14,14 +14,19 @@ public struct TokendApplication: Sendable {
     public let redis: RedisClient
     public let store: TokenStore
     public let refresher: TokenRefresher
+    /// Keeps the apps' `tickets` (jsapi, wx_card) in Redis.
+    public let ticketRefresher: TicketRefresher
     /// Forwards WeChat API calls with the current token injected, when `gateway.enabled`.
     public let gateway: TokenGateway?
     /// This worker's metrics, rendered by `GET /metrics`.
     public let registry: PrometheusCollectorRegistry
 
-    /// - Parameter fetcher: upstream; `WeChatUpstream` with `configuration.upstream` when nil (tests pass a scripted one).
+    /// - Parameters:
+    ///   - fetcher: upstream; `WeChatUpstream` with `configuration.upstream` when nil (tests pass a scripted one).
+    ///   - ticketFetcher: upstream for `getticket`, likewise.
     public init(
-        configuration: TokendConfiguration, logger: Logger, registry: PrometheusCollectorRegistry = .init(), fetcher: (any TokenFetcher)? = nil
+        configuration: TokendConfiguration, logger: Logger, registry: PrometheusCollectorRegistry = .init(), fetcher: (any TokenFetcher)? = nil,
+        ticketFetcher: (any TicketFetcher)? = nil
     ) throws(RedisError) {
         self.configuration = configuration
         var logger = logger
@@ -50,6 +55,9 @@ public struct TokendApplication: Sendable {
             logger: logger
         )
         refresher = TokenRefresher(apps: configuration.apps, context: context, checkInterval: refresh.checkInterval)
+        ticketRefresher = TicketRefresher(
+            apps: configuration.apps,
+            context: TicketContext(refresh: context, upstream: ticketFetcher ?? WeChatUpstream(settings: configuration.upstream), tokens: refresher))
         gateway = configuration.gateway.enabled
             ? TokenGateway(configuration: configuration, store: store, refresher: refresher,
                            metrics: GatewayMetrics(factory: PrometheusMetricsFactory(registry: registry)))
@@ -68,7 +76,7 @@ public struct TokendApplication: Sendable {
     /// The services of this worker, in start order (they stop in reverse).
     public var services: [any Service] {
         let gatewayServices: [any Service] = gateway.map { [$0] } ?? []
-        let workerServices: [any Service] = [refresher, redisProbe] + gatewayServices
+        let workerServices: [any Service] = [refresher, ticketRefresher, redisProbe] + gatewayServices
         return configuration.http.enabled ? workerServices + [HTTPService(application: self)] : workerServices
     }
 

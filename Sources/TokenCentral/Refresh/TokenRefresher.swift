@@ -79,7 +79,8 @@ public final class TokenRefresher: Service, Sendable {
                 logger.debug("subscribed", metadata: ["channels": "\(channels)"])
                 for refresher in refreshers.values { refresher.wake() }
             case .message(let message) where message.channel == store.keys.refreshedChannel:
-                if let announcement = RefreshedAnnouncement(payload: message.payload) {
+                // Ticket announcements are the `TicketRefresher`'s.
+                if let announcement = RefreshedAnnouncement(payload: message.payload), announcement.ticket == nil {
                     refreshers[announcement.appid]?.wake()
                     refreshWaiters.announce(announcement.appid)
                 }
@@ -91,6 +92,8 @@ public final class TokenRefresher: Service, Sendable {
 
     private func handleForcedRefresh(_ payload: [UInt8]) {
         switch RefreshMessage.parse(payload) {
+        case .success(let message) where message.ticket != nil:
+            return  // the `TicketRefresher`'s
         case .success(let message):
             guard let refresher = refreshers[message.appid] else {
                 metrics.forcedForUnknownApp.increment()

@@ -1,0 +1,85 @@
+import Logging
+import RedisClient
+import ServiceLifecycle
+
+/// The tickets of one worker: a `TicketKeeper` per configured (app, ticket type), and a pub/sub listener
+/// that wakes them on `P:refreshed` (a new ticket, or a new token a keeper may be waiting for) and hands
+/// them the ticket requests of `P:refresh` (`{"appid":...,"ticket":"jsapi","bad_ticket":...}`).
+///
+/// Its own subscription, so that the token refresher stays as it is: it only ignores ticket messages.
+public final class TicketRefresher: Service, Sendable {
+    private let keepers: [Key: TicketKeeper]
+    private let store: TokenStore
+    private let logger: Logger
+    private let rejectedMessages = RateLimitedLog(interval: .seconds(10))
+
+    struct Key: Hashable, Sendable {
+        var appid: String
+        var type: TicketType
+    }
+
+    init(apps: [AppConfiguration], context: TicketContext) {
+        var keepers: [Key: TicketKeeper] = [:]
+        for app in apps {
+            for type in app.tickets { keepers[Key(appid: app.appid, type: type)] = TicketKeeper(app: app, type: type, context: context) }
+        }
+        self.keepers = keepers
+        self.store = context.store
+        self.logger = context.refresh.logger
+    }
+
+    /// Forces a refresh of a ticket (the HTTP API's entry point): put to Redis at once, deduplicated by
+    /// `badTicket` and budgeted like the token's. Nil for a ticket this worker does not keep.
+    ///
+    /// Note that `getticket` hands out the same ticket until it expires: a forced refresh can only
+    /// confirm it (and makes `retry_at` its expiry), it cannot make upstream issue another one early.
+    public func forceRefresh(appid: String, type: TicketType, badTicket: String?) async throws(RedisError) -> ForcedRefreshVerdict? {
+        try await keepers[Key(appid: appid, type: type)]?.forceRefresh(badTicket: badTicket)
+    }
+
+    /// The ticket this worker's keeper would write back if Redis lost it.
+    func remembered(_ appid: String, _ type: TicketType) -> TokenRecord? {
+        keepers[Key(appid: appid, type: type)]?.remembered
+    }
+
+    public func run() async throws {
+        guard !keepers.isEmpty else { return }
+        logger.info("ticket keepers starting", metadata: ["tickets": "\(keepers.count)"])
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for keeper in self.keepers.values {
+                    group.addTask { await keeper.run() }
+                }
+                group.addTask { await self.listen() }
+                await group.waitForAll()
+            }
+        }
+    }
+
+    private func listen() async {
+        let channels = [store.keys.refreshedChannel, store.keys.refreshChannel]
+        for await event in store.redis.subscribe(channels: channels) {
+            switch event {
+            case .subscribed:
+                // Announcements published while we were disconnected are lost: every keeper reads again.
+                for keeper in keepers.values { keeper.wake() }
+            case .message(let message) where message.channel == store.keys.refreshedChannel:
+                guard let announcement = RefreshedAnnouncement(payload: message.payload) else { continue }
+                if let type = announcement.ticket {
+                    keepers[Key(appid: announcement.appid, type: type)]?.wake()
+                } else {
+                    // A new token: a keeper waiting for one retries with it.
+                    for (key, keeper) in keepers where key.appid == announcement.appid { keeper.wake() }
+                }
+            case .message(let message):
+                guard case .success(let request) = RefreshMessage.parse(message.payload), let type = request.ticket else { continue }
+                guard let keeper = keepers[Key(appid: request.appid, type: type)] else {
+                    rejectedMessages.log(logger, "forced ticket refresh for a ticket this worker does not keep",
+                                         metadata: [LogKey.appID: "\(request.appid)", LogKey.ticket: "\(type.rawValue)"])
+                    continue
+                }
+                keeper.requestForcedRefresh(badTicket: request.badTicket)
+            }
+        }
+    }
+}
