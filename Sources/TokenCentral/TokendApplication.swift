@@ -76,7 +76,9 @@ public struct TokendApplication: Sendable {
     /// The services of this worker, in start order (they stop in reverse).
     public var services: [any Service] {
         let gatewayServices: [any Service] = gateway.map { [$0] } ?? []
-        let workerServices: [any Service] = [refresher, ticketRefresher, redisProbe] + gatewayServices
+        // A ServiceGroup takes a service that returns for a failure: the ticket refresher runs only with tickets to keep.
+        let ticketServices: [any Service] = configuration.apps.contains { !$0.tickets.isEmpty } ? [ticketRefresher] : []
+        let workerServices: [any Service] = [refresher] + ticketServices + [redisProbe] + gatewayServices
         return configuration.http.enabled ? workerServices + [HTTPService(application: self)] : workerServices
     }
 

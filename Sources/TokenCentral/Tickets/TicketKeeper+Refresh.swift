@@ -12,8 +12,8 @@ struct FetchedTicket: Sendable {
 
 extension TicketKeeper {
     /// Takes the ticket's lease (after a fetch permit, as the token does) and refreshes it; returns the
-    /// instant of the next pass.
-    func refreshUnderLease(state: inout PassState) async throws(RedisError) -> ContinuousClock.Instant {
+    /// instant of the next pass. `waivingRetryAt`: the pass decided without `retry_at` (a new token came).
+    func refreshUnderLease(waivingRetryAt: Bool, state: inout PassState) async throws(RedisError) -> ContinuousClock.Instant {
         let ttl = context.refresh.schedule.leaseTTL(lifetimeMillis: state.remembered?.lifetime)
         let outcome = try await context.refresh.fetchPermits.withPermit { () async throws(RedisError) -> RefreshOutcome in
             guard let lease = try await context.store.acquireLease(appid: app.appid, worker: context.refresh.workerID, ttl: ttl, ticket: type)
@@ -22,7 +22,7 @@ extension TicketKeeper {
                 return .contended
             }
             do throws(RedisError) {
-                let outcome = try await refresh(lease: lease, state: &state)
+                let outcome = try await refresh(lease: lease, waivingRetryAt: waivingRetryAt, state: &state)
                 try await context.store.release(lease)
                 return outcome
             } catch {
@@ -33,7 +33,9 @@ extension TicketKeeper {
         switch outcome {
         case .done: return .now
         case .contended, nil: return .now + ttl / 2
-        case .tokenRejected(let token): return try await awaitReplacement(of: token)
+        case .tokenRejected(let token):
+            state.rejectedToken = token
+            return try await awaitReplacement(of: token)
         }
     }
 
@@ -45,11 +47,13 @@ extension TicketKeeper {
         case tokenRejected(String)
     }
 
-    private func refresh(lease: RefreshLease, state: inout PassState) async throws(RedisError) -> RefreshOutcome {
+    private func refresh(lease: RefreshLease, waivingRetryAt: Bool, state: inout PassState) async throws(RedisError) -> RefreshOutcome {
         // Re-read under the lease: another worker may have stored a ticket between the decision and the lease.
         let fresh = try await context.store.snapshot(app.appid, ticket: type)
         let now = fresh.time.redisNow()
-        guard case .refresh = context.schedule.decide(fresh.status, subject: subject, nowMillis: now) else { return .done }
+        var status = fresh.status
+        if waivingRetryAt { status.retryAt = nil }
+        guard case .refresh = context.schedule.decide(status, subject: subject, nowMillis: now) else { return .done }
         guard let token = try await context.store.readableToken(app.appid)?.token else {
             // No token yet: the token's `P:refreshed` wakes this keeper.
             logger.debug("no access_token in Redis yet; the ticket waits for it")
@@ -67,8 +71,11 @@ extension TicketKeeper {
         case .failure(let error):
             if Task.isCancelled { return .done }
             let ahead = state.remembered.map { context.refresh.schedule.effectiveAhead(lifetimeMillis: $0.lifetime) }
-            let delay = context.refresh.failurePolicy.retryDelay(
+            var delay = context.refresh.failurePolicy.retryDelay(
                 for: error.kind, errcode: error.errcode, failures: fresh.status.failures, nowMillis: now, effectiveAheadMillis: ahead)
+            // Other workers would call with the same rejected token: they wait as long as this one waits for
+            // the new token, and this one retries as soon as it has it.
+            if error.rejectsToken { delay = max(delay, context.upstream.timeout + .seconds(2)) }
             try await context.store.recordFailure(error, retryAfter: delay, lease: lease, ticket: type)
             let metadata: Logger.Metadata = [
                 LogKey.errorKind: "\(error.kindLabel)", LogKey.errcode: "\(error.errcode.map(String.init) ?? "-")",
@@ -85,8 +92,10 @@ extension TicketKeeper {
 
     /// Reports a token `getticket` rejected through the token's own path (`TokenRefresher.forceRefresh`:
     /// deduplicated by the reported token, and budgeted), then waits for the token that replaces it,
-    /// at most `upstream.timeout` + 2 s (as an HTTP refresh request does). The next pass retries with it,
-    /// after the `retry_at` the failure set: bounded by the token's forced-refresh budget and the backoff.
+    /// at most `upstream.timeout` + 2 s (as an HTTP refresh request does). This worker's next pass retries
+    /// with it at once; the others keep to the failure's `retry_at`, as long as this wait, so nobody calls
+    /// with the rejected token meanwhile. Bounded: one retry per new token, and the token's forced
+    /// refreshes are deduplicated and budgeted; past the wait the failure's backoff applies.
     private func awaitReplacement(of rejected: String) async throws(RedisError) -> ContinuousClock.Instant {
         let waiters = context.tokens.refreshWaiters
         let deadline = ContinuousClock.now + context.upstream.timeout + .seconds(2)

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import RedisClient
 import Synchronization
@@ -85,6 +86,8 @@ final class TicketKeeper: Sendable {
         var unwritten: FetchedTicket?
         /// Set once a pass found no ticket anywhere and gave other workers a check interval to re-seed.
         var waitedForReseed = false
+        /// The token `getticket` rejected in this worker's last call, reported and waited for.
+        var rejectedToken: String?
     }
 
     /// One pass: write what a Redis error kept out, read the ticket's meta, re-seed it if Redis lost it or
@@ -106,6 +109,16 @@ final class TicketKeeper: Sendable {
             return try await writeBack(remembered, staleness: staleness)
         }
         var status = snapshot.status
+        var waivingRetryAt = false
+        if let rejected = state.rejectedToken {
+            // This worker waited for the token that replaced the one `getticket` rejected: it retries with
+            // it at once, while the others keep to the `retry_at` its failure set (see `refresh`).
+            state.rejectedToken = nil
+            if try await context.store.readableToken(app.appid)?.token ?? rejected != rejected {
+                status.retryAt = nil
+                waivingRetryAt = true
+            }
+        }
         if let (request, _) = forced.withLock({ $0.take(currentToken: status.record?.token) }) {
             let verdict = try await context.store.acceptForcedRefresh(
                 app.appid, badToken: request.badToken, budget: context.refresh.forcedBudget, worker: context.refresh.workerID, ticket: type)
@@ -121,7 +134,7 @@ final class TicketKeeper: Sendable {
             state.waitedForReseed = true
             return checkAgain
         case .refresh:
-            return try await refreshUnderLease(state: &state)
+            return try await refreshUnderLease(waivingRetryAt: waivingRetryAt, state: &state)
         }
     }
 

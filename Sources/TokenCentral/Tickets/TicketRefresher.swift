@@ -42,6 +42,7 @@ public final class TicketRefresher: Service, Sendable {
         keepers[Key(appid: appid, type: type)]?.remembered
     }
 
+    /// Returns at once when no app keeps tickets (`TokendApplication.services` then leaves it out).
     public func run() async throws {
         guard !keepers.isEmpty else { return }
         logger.info("ticket keepers starting", metadata: ["tickets": "\(keepers.count)"])
