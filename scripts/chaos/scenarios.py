@@ -134,15 +134,10 @@ def holder_during_call(h, appid, latency_ms):
     return lease, worker_id, proc
 
 
-def ticket_meta(h, appid, client=None):
+def ticket_meta(h, appid):
     """The jsapi ticket's meta hash (decoded), {} when there is none."""
-    own = client is None
-    client = client or h.redis.client()
-    try:
+    with h.redis.client() as client:
         return client.hgetall(f"{h.prefix}:{{{appid}}}:jsapi_ticket:meta")
-    finally:
-        if own:
-            client.close()
 
 
 def judge_tickets(res, h, appid, *, allowed_excess=0):
