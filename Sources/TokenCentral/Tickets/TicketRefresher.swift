@@ -2,14 +2,12 @@ import Logging
 import RedisClient
 import ServiceLifecycle
 
-/// The tickets of one worker: a `TicketKeeper` per configured (app, ticket type), and a pub/sub listener
-/// that wakes them on `P:refreshed` (a new ticket, or a new token a keeper may be waiting for) and hands
-/// them the ticket requests of `P:refresh` (`{"appid":...,"ticket":"jsapi","bad_ticket":...}`).
-///
-/// Its own subscription, so that the token refresher stays as it is: it only ignores ticket messages.
+/// The tickets of one worker: a `TicketKeeper` per configured (app, ticket type), woken on `P:refreshed`
+/// (a new ticket, or a new token a keeper may be waiting for) and handed the ticket requests of `P:refresh`
+/// (`{"appid":...,"ticket":"jsapi","bad_ticket":...}`) through the token refresher's subscription
+/// (`TicketMessages`).
 public final class TicketRefresher: Service, Sendable {
     private let keepers: [Key: TicketKeeper]
-    private let store: TokenStore
     private let logger: Logger
     private let rejectedMessages = RateLimitedLog(interval: .seconds(10))
 
@@ -24,8 +22,10 @@ public final class TicketRefresher: Service, Sendable {
             for type in app.tickets { keepers[Key(appid: app.appid, type: type)] = TicketKeeper(app: app, type: type, context: context) }
         }
         self.keepers = keepers
-        self.store = context.store
         self.logger = context.refresh.logger
+        context.tokens.ticketMessages.deliver { [keepers, rejectedMessages, logger] event in
+            Self.route(event, to: keepers, log: rejectedMessages, logger: logger)
+        }
     }
 
     /// Forces a refresh of a ticket (the HTTP API's entry point): put to Redis at once, deduplicated by
@@ -51,36 +51,32 @@ public final class TicketRefresher: Service, Sendable {
                 for keeper in self.keepers.values {
                     group.addTask { await keeper.run() }
                 }
-                group.addTask { await self.listen() }
                 await group.waitForAll()
             }
         }
     }
 
-    private func listen() async {
-        let channels = [store.keys.refreshedChannel, store.keys.refreshChannel]
-        for await event in store.redis.subscribe(channels: channels) {
-            switch event {
-            case .subscribed:
-                // Announcements published while we were disconnected are lost: every keeper reads again.
-                for keeper in keepers.values { keeper.wake() }
-            case .message(let message) where message.channel == store.keys.refreshedChannel:
-                guard let announcement = RefreshedAnnouncement(payload: message.payload) else { continue }
-                if let type = announcement.ticket {
-                    keepers[Key(appid: announcement.appid, type: type)]?.wake()
-                } else {
-                    // A new token: a keeper waiting for one retries with it.
-                    for (key, keeper) in keepers where key.appid == announcement.appid { keeper.wake() }
-                }
-            case .message(let message):
-                guard case .success(let request) = RefreshMessage.parse(message.payload), let type = request.ticket else { continue }
-                guard let keeper = keepers[Key(appid: request.appid, type: type)] else {
-                    rejectedMessages.log(logger, "forced ticket refresh for a ticket this worker does not keep",
-                                         metadata: [LogKey.appID: "\(request.appid)", LogKey.ticket: "\(type.rawValue)"])
-                    continue
-                }
-                keeper.requestForcedRefresh(badTicket: request.badTicket)
+    /// Wakes or forces the keepers from what the token refresher's subscription heard.
+    private static func route(_ event: TicketMessages.Event, to keepers: [Key: TicketKeeper], log: RateLimitedLog, logger: Logger) {
+        switch event {
+        case .resubscribed:
+            // Announcements published while the subscription was down are lost: every keeper reads again.
+            for keeper in keepers.values { keeper.wake() }
+        case .announced(let announcement):
+            if let type = announcement.ticket {
+                keepers[Key(appid: announcement.appid, type: type)]?.wake()
+            } else {
+                // A new token: a keeper waiting for one retries with it.
+                for (key, keeper) in keepers where key.appid == announcement.appid { keeper.wake() }
             }
+        case .requested(let request):
+            guard let type = request.ticket else { return }
+            guard let keeper = keepers[Key(appid: request.appid, type: type)] else {
+                log.log(logger, "forced ticket refresh for a ticket this worker does not keep",
+                        metadata: [LogKey.appID: "\(request.appid)", LogKey.ticket: "\(type.rawValue)"])
+                return
+            }
+            keeper.requestForcedRefresh(badTicket: request.badTicket)
         }
     }
 }
