@@ -14,15 +14,20 @@ public struct TokendApplication: Sendable {
     public let redis: RedisClient
     public let store: TokenStore
     public let refresher: TokenRefresher
+    /// Keeps the apps' `tickets` (jsapi, wx_card) in Redis.
+    public let ticketRefresher: TicketRefresher
     /// Forwards WeChat API calls with the current token injected, when `gateway.enabled`.
     public let gateway: TokenGateway?
     /// This worker's metrics, rendered by `GET /metrics`.
     public let registry: PrometheusCollectorRegistry
 
-    /// - Parameter fetcher: upstream; `WeChatUpstream` with `configuration.upstream` when nil (tests pass a scripted one).
+    /// - Parameters:
+    ///   - fetcher: upstream; `WeChatUpstream` with `configuration.upstream` when nil (tests pass a scripted one).
+    ///   - ticketFetcher: upstream for `getticket`, likewise.
     ///   Either way every call first takes a slot of `upstream.rate_limit` (`UpstreamRateLimit`).
     public init(
-        configuration: TokendConfiguration, logger: Logger, registry: PrometheusCollectorRegistry = .init(), fetcher: (any TokenFetcher)? = nil
+        configuration: TokendConfiguration, logger: Logger, registry: PrometheusCollectorRegistry = .init(), fetcher: (any TokenFetcher)? = nil,
+        ticketFetcher: (any TicketFetcher)? = nil
     ) throws(RedisError) {
         self.configuration = configuration
         var logger = logger
@@ -41,7 +46,7 @@ public struct TokendApplication: Sendable {
         let context = RefreshContext(
             workerID: configuration.workerID,
             store: store,
-            upstream: RateLimitedFetcher(upstream: fetcher ?? WeChatUpstream(settings: configuration.upstream), rateLimit: rateLimit),
+            upstream: RateLimitedFetcher<any TokenFetcher>(upstream: fetcher ?? WeChatUpstream(settings: configuration.upstream), rateLimit: rateLimit),
             schedule: schedule,
             failurePolicy: FailurePolicy(retryInitial: refresh.retryInitial, retryMaximum: refresh.retryMaximum,
                                          configErrorRetry: refresh.configErrorRetry),
@@ -57,6 +62,10 @@ public struct TokendApplication: Sendable {
             logger: logger
         )
         refresher = TokenRefresher(apps: configuration.apps, context: context, checkInterval: refresh.checkInterval)
+        ticketRefresher = TicketRefresher(
+            apps: configuration.apps,
+            context: TicketContext(refresh: context, upstream: RateLimitedFetcher<any TicketFetcher>(upstream: ticketFetcher ?? WeChatUpstream(settings: configuration.upstream), rateLimit: rateLimit),
+                tokens: refresher))
         gateway = configuration.gateway.enabled
             ? TokenGateway(configuration: configuration, store: store, refresher: refresher,
                            metrics: GatewayMetrics(factory: PrometheusMetricsFactory(registry: registry)))
@@ -75,7 +84,9 @@ public struct TokendApplication: Sendable {
     /// The services of this worker, in start order (they stop in reverse).
     public var services: [any Service] {
         let gatewayServices: [any Service] = gateway.map { [$0] } ?? []
-        let workerServices: [any Service] = [refresher, redisProbe] + gatewayServices
+        // A ServiceGroup takes a service that returns for a failure: the ticket refresher runs only with tickets to keep.
+        let ticketServices: [any Service] = configuration.apps.contains { !$0.tickets.isEmpty } ? [ticketRefresher] : []
+        let workerServices: [any Service] = [refresher] + ticketServices + [redisProbe] + gatewayServices
         return configuration.http.enabled ? workerServices + [HTTPService(application: self)] : workerServices
     }
 

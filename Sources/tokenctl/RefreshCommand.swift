@@ -93,8 +93,9 @@ struct RefreshCommand: AsyncParsableCommand {
             throw TokenctlError("no tokend worker listens on \(keys.refreshChannel); is one running with this prefix?")
         }
         while let event = await events.next() {
+            // A ticket's announcement carries the ticket's generation, not the token's.
             if case .message(let message) = event, let announcement = RefreshedAnnouncement(payload: message.payload),
-                announcement.appid == appid, announcement.generation > before
+                announcement.ticket == nil, announcement.appid == appid, announcement.generation > before
             {
                 return announcement.generation
             }

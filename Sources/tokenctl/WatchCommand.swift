@@ -50,7 +50,10 @@ struct WatchCommand: AsyncParsableCommand {
         await withTaskGroup { group in
             group.addTask {
                 for await event in deployment.redis.subscribe(channels: [deployment.keys.refreshedChannel]) {
-                    if case .message(let message) = event, let announcement = RefreshedAnnouncement(payload: message.payload) {
+                    // Tokens only: a ticket's announcement names the ticket's generation, and its worker is in the ticket's meta.
+                    if case .message(let message) = event, let announcement = RefreshedAnnouncement(payload: message.payload),
+                        announcement.ticket == nil
+                    {
                         let worker = try? await deployment.redis.send("HGET", deployment.keys.meta(announcement.appid), "worker").string
                         sink.yield(.announced(WatchedAnnouncement(
                             at: Date(), appid: announcement.appid, generation: announcement.generation, worker: worker)))

@@ -120,7 +120,8 @@ import TokenCentral
             return
         }
         #expect(RefreshMessage.parse(request.payload) == .success(RefreshMessage(appid: "wxrefresh", badToken: "old-token")))
-        // Only the last of these answers the request.
+        // Only the last of these answers the request: a ticket's announcement counts a generation of its own.
+        try await redis.publish(keys.refreshedChannel, #"{"appid":"wxrefresh","ticket":"jsapi","generation":9,"expires_at":1}"#)
         for (appid, generation) in [("wxrefresh", 5), ("wxother", 9), ("wxrefresh", 6)] {
             try await redis.publish(keys.refreshedChannel, #"{"appid":"\#(appid)","generation":\#(generation),"expires_at":1}"#)
         }

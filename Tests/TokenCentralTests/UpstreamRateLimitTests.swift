@@ -83,7 +83,7 @@ import Testing
     @Test func refusedSlotIsATransientFailureAndNoUpstreamCallIsMade() async throws {
         let url = "redis://127.0.0.1:\(try freeLoopbackPort())/0"
         let upstream = ScriptedFetcher()
-        let fetcher = RateLimitedFetcher(
+        let fetcher = RateLimitedFetcher<any TokenFetcher>(
             upstream: upstream, rateLimit: try limiter(TokenKeys(prefix: "unreachable"), limit: 10, maxWait: .seconds(2), url: url))
         let app = AppConfiguration(appid: "wxrate", secret: Secret("s"))
         guard case .failure(let error) = await fetcher.fetch(app, forceRefresh: false) else {
@@ -97,7 +97,7 @@ import Testing
     @Test func callThatWaitedForASlotMovesTheAnnouncedFetchStartToTheEndOfTheWait() async throws {
         let store = try TokenStore.onSharedRedis("rate")
         let upstream = ScriptedFetcher()
-        let fetcher = RateLimitedFetcher(upstream: upstream, rateLimit: try limiter(store.keys, limit: 1, maxWait: .seconds(5)))
+        let fetcher = RateLimitedFetcher<any TokenFetcher>(upstream: upstream, rateLimit: try limiter(store.keys, limit: 1, maxWait: .seconds(5)))
         let app = AppConfiguration(appid: "wxrestamp", secret: Secret("s"))
         let lease = RefreshLease(appid: app.appid, key: store.keys.lock(app.appid), value: "w:1", ttl: .seconds(5))
         let announced = try await store.time().redisNow()

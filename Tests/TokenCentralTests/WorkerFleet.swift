@@ -53,6 +53,7 @@ struct WorkerFleet {
         mock mockConfiguration: WeChatMockConfiguration,
         redisURL: String? = nil,
         fetcher: (any TokenFetcher)? = nil,
+        ticketFetcher: (any TicketFetcher)? = nil,
         configure: (inout TokendConfiguration) -> Void = { _ in },
         _ body: (WorkerFleet, [TokendApplication]) async throws -> Void
     ) async throws {
@@ -64,7 +65,7 @@ struct WorkerFleet {
                 var workerConfiguration = configuration(
                     worker: "worker-\(index)", apps: apps, redisURL: redisURL, prefix: prefix, mockURL: mockURL)
                 configure(&workerConfiguration)
-                return try TokendApplication(configuration: workerConfiguration, logger: logger, fetcher: fetcher)
+                return try TokendApplication(configuration: workerConfiguration, logger: logger, fetcher: fetcher, ticketFetcher: ticketFetcher)
             }
             // The fleet reads Redis as its workers do (TLS settings included).
             var readerConfiguration = configuration(worker: "reader", apps: apps, redisURL: redisURL, prefix: prefix, mockURL: mockURL)
@@ -77,6 +78,7 @@ struct WorkerFleet {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for application in applications {
                     group.addTask { try await application.refresher.run() }
+                    group.addTask { try await application.ticketRefresher.run() }
                 }
                 do {
                     try await body(fleet, applications)

@@ -83,10 +83,11 @@ class Figures:
 class Harness:
     def __init__(self, suite, name, apps, *, workers=3, lifetime=8, overlap=2.5, derived_secrets=False,
                  mock_apps=None, worker_secrets=None, readers=4, reader_interval=0.02, sample_interval=0.02,
-                 refresh=None, timeout=150.0, ahead_ms=300_000, redis_env=None):
+                 refresh=None, timeout=150.0, ahead_ms=300_000, redis_env=None, tickets=(), ticket_apps=None):
         """`apps`: the appids the workers serve. `mock_apps`: (appid, secret) the mock knows (default: each
         app with a random secret). `worker_secrets`: appid -> secret given to the workers (default: the
-        mock's). `redis_env`: the environment redis-server runs in (default: ours), e.g. to fake its clock."""
+        mock's). `redis_env`: the environment redis-server runs in (default: ours), e.g. to fake its clock.
+        `tickets`: the ticket types (`jsapi`, `wx_card`) kept for each of `ticket_apps` (default: every app)."""
         self.suite = suite
         self.name = name
         self.apps = list(apps)
@@ -107,6 +108,8 @@ class Harness:
         self.sample_interval = sample_interval
         self.refresh = refresh
         self.redis_env = redis_env
+        self.tickets = tuple(tickets)
+        self.ticket_apps = ticket_apps
         self.deadline = time.monotonic() + timeout
         self.effective_ahead_ms = min(ahead_ms, lifetime * 1000 // 4)
         self.jitter_ms = self.effective_ahead_ms // 10
@@ -133,7 +136,8 @@ class Harness:
         self.sampler.start()
         self.workers = procs.Workers(registry, self.workdir, self.suite.binary("tokend"), self.redis.url, self.prefix,
                                      self.mock.url, [(a, self.worker_secrets[a]) for a in self.apps],
-                                     self.worker_count, refresh=self.refresh, redis_lines=self.worker_redis_lines())
+                                     self.worker_count, refresh=self.refresh, redis_lines=self.worker_redis_lines(),
+                                     tickets=self.tickets, ticket_apps=self.ticket_apps)
         self.workers.start()
         self.t_start = time.time()
         self._harness_cpu_start = _own_cpu()

@@ -42,6 +42,11 @@ class MockAdmin:
     def token_calls(self, appid):
         return self._request("GET", f"/mock/stats/{urllib.parse.quote(appid)}").get("token_calls", 0)
 
+    def ticket_counts(self, appid):
+        """(`getticket` calls, new tickets issued) for `appid`."""
+        stats = self._request("GET", f"/mock/stats/{urllib.parse.quote(appid)}")
+        return stats.get("ticket_calls", 0), stats.get("tickets_issued", 0)
+
     def fault(self, kind, appid=None, count=-1, errcode=None, latency_ms=None):
         body = {"kind": kind, "count": count}
         if appid is not None:

@@ -222,8 +222,9 @@ class Workers:
     """N tokend processes with generated configuration files (one per worker: its own worker.id)."""
 
     def __init__(self, registry, workdir, binary, redis_url, key_prefix, mock_url, apps, count,
-                 refresh=None, log_level="info", redis_lines=()):
-        """`apps`: list of (appid, secret the worker is given); `redis_lines`: more of the `redis:` section."""
+                 refresh=None, log_level="info", redis_lines=(), tickets=(), ticket_apps=None):
+        """`apps`: list of (appid, secret the worker is given); `redis_lines`: more of the `redis:` section;
+        `tickets`: the ticket types (`jsapi`, `wx_card`) kept for each of `ticket_apps` (default: every app)."""
         self.registry = registry
         self.workdir = workdir
         self.binary = binary
@@ -246,6 +247,8 @@ class Workers:
             variable = f"CHAOS_SECRET_{index:05d}"
             self.env[variable] = secret
             app_lines += [f"  - appid: {_yaml(appid)}", "    grant: token", f"    secret_env: {variable}"]
+            if tickets and (ticket_apps is None or appid in ticket_apps):
+                app_lines.append(f"    tickets: [{', '.join(tickets)}]")
         for n in range(1, count + 1):
             worker_id = f"chaos-w{n}"
             text = "\n".join([

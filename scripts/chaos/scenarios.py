@@ -22,6 +22,9 @@ from .procs import HarnessError
 from .sentinel import sentinel_failover
 
 APP = "wxchaos00000000001"
+# Keeps a jsapi ticket where the scenario injects token-call faults into APP: the mock's fault queue is one
+# per app, shared by its token and getticket calls, so a ticket of APP could take the fault meant for a token.
+TICKET_APP = "wxchaos00000000002"
 
 
 @dataclass
@@ -131,6 +134,53 @@ def holder_during_call(h, appid, latency_ms):
     return lease, worker_id, proc
 
 
+def ticket_meta(h, appid):
+    """The jsapi ticket's meta hash (decoded), {} when there is none."""
+    with h.redis.client() as client:
+        return client.hgetall(f"{h.prefix}:{{{appid}}}:jsapi_ticket:meta")
+
+
+def judge_tickets(res, h, appid, *, allowed_excess=0):
+    """The jsapi ticket kept alongside the token: one `getticket` call per ticket lifetime. The mock hands out
+    the same ticket until it expires, so the workers' first call ahead of expiry gets it back and teaches
+    them to ask at expiry (`renews_at_expiry`): one call beyond the tickets issued is part of the design."""
+    calls, issued = h.admin.ticket_counts(appid)
+    excess = calls - issued - 1
+    res.note(f"jsapi ticket: {calls} getticket calls for {issued} tickets in {h.figures.duration_s:.0f} s "
+             f"(lifetime {h.lifetime} s; 1 learning call + {allowed_excess} allowed beyond one per ticket)")
+    if issued < max(1, int(h.figures.duration_s // h.lifetime)):
+        res.fail(f"only {issued} ticket(s) in {h.figures.duration_s:.0f} s of {h.lifetime} s tickets")
+    if excess > allowed_excess:
+        res.fail(f"{excess} getticket call(s) beyond one per ticket lifetime (+1 learning call), {allowed_excess} allowed")
+
+
+def ticket_storm(res, h, appid, messages):
+    """`messages` reports of the current ticket (and as many of an older one): exactly one getticket call."""
+    start = ticket_meta(h, appid).get("generation")
+    if not h.wait_for(lambda: ticket_meta(h, appid).get("generation") != start, h.lifetime + 4):
+        raise HarnessError("no new ticket within a lifetime")
+    h.sleep(0.6)  # past `forced_min_token_age` (500 ms), which would refuse reports of a newer ticket
+    meta = ticket_meta(h, appid)
+    before, _ = h.admin.ticket_counts(appid)
+    client = h.redis.client()
+    try:
+        pipe = client.pipeline(transaction=False)
+        for _ in range(messages):
+            pipe.publish(f"{h.prefix}:refresh", json.dumps({"appid": appid, "ticket": "jsapi", "bad_ticket": meta["token"]}))
+            pipe.publish(f"{h.prefix}:refresh", json.dumps({"appid": appid, "ticket": "jsapi", "bad_ticket": "older"}))
+        pipe.execute()
+    finally:
+        client.close()
+    h.wait_for(lambda: h.admin.ticket_counts(appid)[0] > before, 3)
+    h.sleep(1.0)
+    after, _ = h.admin.ticket_counts(appid)
+    regenerated = ticket_meta(h, appid).get("generation") != meta["generation"]
+    res.note(f"ticket storm: {2 * messages} reports ({messages} of the current ticket) caused {after - before} "
+             f"getticket call(s){' (a scheduled ticket came meanwhile)' if regenerated else ''}")
+    if after - before != 1 and not regenerated:
+        res.fail(f"{after - before} getticket calls for a storm of reports of one ticket (expected exactly 1)")
+
+
 def cycle_s(h):
     return h.lifetime - h.effective_ahead_ms / 1000
 
@@ -140,14 +190,15 @@ def cycle_s(h):
 
 def steady(ctx):
     """3 workers, one app, 5 token lifetimes (2 with --short): one upstream call per token, readers never
-    see an invalid token, the key never missing."""
+    see an invalid token, the key never missing; its jsapi ticket costs one getticket call per ticket lifetime."""
     lifetimes = 2 if ctx.short else 5
-    h = ctx.harness("steady", [APP])
+    h = ctx.harness("steady", [APP], tickets=["jsapi"])
     h.wait_first_tokens()
     h.note(f"first token; running {lifetimes} lifetimes ({lifetimes * h.lifetime} s)")
     h.sleep(lifetimes * h.lifetime)
     fig = h.finish()
     judge(ctx.result, h, fig)
+    judge_tickets(ctx.result, h, APP)
 
 
 def kill_holder(ctx):
@@ -155,9 +206,10 @@ def kill_holder(ctx):
     over within a lease TTL, before the token expires. The killed call is answered after the takeover's, so
     WeChat's last-issued token is one nobody stores: the taker must fetch once more after the killed call
     would have timed out, before WeChat retires its token. Allowance +2: the killed holder's unwritten call
-    and that one more fetch."""
+    and that one more fetch. A second app keeps a jsapi ticket through the kill: one getticket call per ticket
+    lifetime (+1 if the killed worker was mid-call for it)."""
     res = ctx.result
-    h = ctx.harness("kill", [APP])
+    h = ctx.harness("kill", [APP, TICKET_APP], tickets=["jsapi"], ticket_apps=[TICKET_APP])
     h.wait_first_tokens()
     current = h.sampler.latest(APP)
     lease, worker_id, proc = holder_during_call(h, APP, latency_ms=1500)
@@ -180,6 +232,8 @@ def kill_holder(ctx):
     abandoned = h.workers.log_count("the previous lease holder abandoned its upstream call")
     res.note(f"one more fetch after the abandoned call logged: {abandoned}")
     judge(res, h, fig, allowed_excess=2)
+    # The killed worker may have held the ticket's lease too, mid-call: one more call at most.
+    judge_tickets(res, h, TICKET_APP, allowed_excess=1)
 
 
 def pause_holder(ctx):
@@ -483,10 +537,11 @@ def wrong_secret(ctx):
 
 def storm(ctx):
     """10,000 forced-refresh messages carrying the same bad token (the current one) within one second, from
-    many connections (pipelined PUBLISH): exactly one extra upstream call, readers unaffected."""
+    many connections (pipelined PUBLISH): exactly one extra upstream call, readers unaffected. Then 1,000
+    reports of the current jsapi ticket (and 1,000 of an older one): exactly one getticket call."""
     res = ctx.result
     messages, connections = (1000, 5) if ctx.short else (10_000, 20)
-    h = ctx.harness("storm", [APP])
+    h = ctx.harness("storm", [APP], tickets=["jsapi"])
     h.wait_first_tokens()
     token = h.wait_new_token(APP, timeout=h.lifetime)
     if token is None:
@@ -537,7 +592,8 @@ def storm(ctx):
         res.fail("no forced refresh within 3 s of the storm")
     else:
         res.note(f"{forced.worker} stored generation {forced.generation} {forced.seen - started:.2f} s after the storm began")
-    h.sleep(cycle_s(h) + 1)
+    ticket_storm(res, h, APP, messages // 10)
+    h.sleep(max(0.0, cycle_s(h) + 1 - (time.time() - started)))
     fig = h.finish()
     early = fig.per_app[APP].early
     res.note(f"tokens written before their refresh was due: {early} (1 expected: the forced one)")

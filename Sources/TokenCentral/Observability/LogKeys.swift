@@ -1,6 +1,7 @@
 /// Metadata keys used in log lines, one list so every line spells them the same way.
 enum LogKey {
     static let appID = "app.id"
+    static let ticket = "ticket.type"
     static let corpID = "corp.id"
     static let worker = "worker.id"
     static let redisAddress = "redis.address"

@@ -24,6 +24,8 @@ public final class TokenRefresher: Service, Sendable {
     public let health = WorkerHealth()
     /// HTTP refresh requests waiting for a `P:refreshed` announcement.
     let refreshWaiters: RefreshWaiters
+    /// What the subscription hears about tickets, for the `TicketRefresher`.
+    let ticketMessages = TicketMessages()
 
     init(apps: [AppConfiguration], context: RefreshContext, checkInterval: Duration) {
         var refreshers: [String: AppRefresher] = [:]
@@ -78,8 +80,12 @@ public final class TokenRefresher: Service, Sendable {
                 health.subscribed()
                 logger.debug("subscribed", metadata: ["channels": "\(channels)"])
                 for refresher in refreshers.values { refresher.wake() }
+                ticketMessages.deliver(.resubscribed)
             case .message(let message) where message.channel == store.keys.refreshedChannel:
-                if let announcement = RefreshedAnnouncement(payload: message.payload) {
+                let announcement = RefreshedAnnouncement(payload: message.payload)
+                if let announcement { ticketMessages.deliver(.announced(announcement)) }
+                // Ticket announcements are the `TicketRefresher`'s only.
+                if let announcement, announcement.ticket == nil {
                     refreshers[announcement.appid]?.wake()
                     refreshWaiters.announce(announcement.appid)
                 }
@@ -91,6 +97,8 @@ public final class TokenRefresher: Service, Sendable {
 
     private func handleForcedRefresh(_ payload: [UInt8]) {
         switch RefreshMessage.parse(payload) {
+        case .success(let message) where message.ticket != nil:
+            ticketMessages.deliver(.requested(message))
         case .success(let message):
             guard let refresher = refreshers[message.appid] else {
                 metrics.forcedForUnknownApp.increment()

@@ -67,6 +67,9 @@ public struct AppStatus: Sendable, Hashable {
     public var forcedRefusal: ForcedRefreshRefusal?
     /// Redis time of that refusal (`forced_refused_at`).
     public var forcedRefusedAt: Int64?
+    /// Tickets only (`renews_at_expiry`): upstream handed out the stored ticket again when asked ahead of
+    /// its expiry, so later tickets are asked for at expiry instead (see `TicketSchedule`).
+    public var renewsAtExpiry = false
 
     public init(
         record: TokenRecord? = nil, lastError: String? = nil, lastErrcode: Int? = nil, lastErrorAt: Int64? = nil,
@@ -112,6 +115,7 @@ public struct AppStatus: Sendable, Hashable {
             fetchInProgress = FetchInProgress(lease: lease, startedAt: startedAt)
         }
         forcedAt = int64("forced_at")
+        renewsAtExpiry = fields["renews_at_expiry"] != nil
         forcedRefusedAt = int64("forced_refused_at")
         if let reason = fields["forced_refused"].flatMap(ForcedRefreshRefusal.Reason.init(rawValue:)), let until = int64("forced_refused_until") {
             forcedRefusal = ForcedRefreshRefusal(reason: reason, until: until, firstInPeriod: false)

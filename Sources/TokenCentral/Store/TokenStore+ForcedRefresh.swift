@@ -5,12 +5,13 @@ extension TokenStore {
     /// Puts a forced refresh to Redis, atomically for all workers (see `acceptScript`): refused when
     /// the reported token is stale, a request for it already stands, or the cooldown or the budget
     /// refuses it; otherwise recorded as `forced_at` in meta, where it stands until a newer token is
-    /// written, whichever worker fetches it and however many attempts that takes.
-    func acceptForcedRefresh(_ appid: String, badToken: String?, budget: ForcedRefreshBudget, worker: String)
+    /// written, whichever worker fetches it and however many attempts that takes. With `ticket`, the
+    /// same for that ticket (`badToken` is then the reported ticket), in its own meta and budget.
+    func acceptForcedRefresh(_ appid: String, badToken: String?, budget: ForcedRefreshBudget, worker: String, ticket: TicketType? = nil)
         async throws(RedisError) -> ForcedRefreshVerdict
     {
         let reply = try await redis.evaluate(
-            Self.acceptScript, keys: [keys.meta(appid), keys.forcedCooldown(appid)],
+            Self.acceptScript, keys: [keys.meta(appid, ticket), keys.forcedCooldown(appid, ticket)],
             arguments: [
                 badToken ?? "", budget.minimumTokenAge.milliseconds, budget.hourly, budget.daily,
                 max(budget.cooldown.milliseconds, 1), worker,

@@ -24,6 +24,15 @@ extension TokenStore {
     /// ARGV[11], when not 0, is the instant after which one more fetch is needed: the previous lease
     /// holder died mid-call, and WeChat may issue it a token up to then (see `refreshNotBefore`).
     /// ARGV[12] is the lease of the fetch being written: its `fetch_lease` announcement is cleared.
+    /// ARGV[13] `first_seen` writes a ticket (KEYS are then the ticket's key and meta): `getticket` hands
+    /// out the same ticket while it lives and always says `expires_in: 7200`, so the same ticket again
+    /// keeps the expiry of when it was first seen (`expires_at` = `issued_min` + lifetime, the earliest
+    /// it can expire), and `renews_at_expiry` notes that upstream gives no new one before, so later
+    /// tickets are asked for at expiry rather than ahead. `retry_at` is then the instant by which
+    /// upstream has certainly retired it, `issued_max` + lifetime (+1): one window's width after the key
+    /// expired, a round trip. Past that too (upstream still hands it out), ask again in a second, bounded.
+    /// The answer clears a recorded failure (it succeeded).
+    /// ARGV[14] is the ticket type, added to the `P:refreshed` announcement; '' for the token (payload unchanged).
     static let writeScript = RedisScript(
         """
         local t = redis.call('TIME')
@@ -31,14 +40,26 @@ extension TokenStore {
         local token = ARGV[1]
         local issued_min, issued_max, lifetime = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
         local minimum, reseed = tonumber(ARGV[9]), ARGV[10] == 'reseed'
-        local not_before, lease, same_retry = tonumber(ARGV[11]), ARGV[12], ARGV[13]
+        local not_before, lease, same_retry, ticket = tonumber(ARGV[11]), ARGV[12], ARGV[13], ARGV[14]
         if lease ~= '' and redis.call('HGET', KEYS[2], 'fetch_lease') == lease then
           redis.call('HDEL', KEYS[2], 'fetch_lease', 'fetch_started')
         end
         local expires_at = issued_min + lifetime
         if expires_at <= now then return {'expired', 0, expires_at} end
-        local current = redis.call('HMGET', KEYS[2], 'token', 'issued_min', 'issued_max', 'generation', 'expires_at')
+        local current = redis.call('HMGET', KEYS[2], 'token', 'issued_min', 'issued_max', 'generation', 'expires_at', 'expires_in')
         local generation = tonumber(current[4]) or 0
+        if current[1] == token and same_retry == 'first_seen' then
+          local first = tonumber(current[5]) or 0
+          if first > now then redis.call('SET', KEYS[1], token, 'PX', first - now) end
+          if not reseed then
+            local retired = (tonumber(current[3]) or 0) + (tonumber(current[6]) or 0) * 1000 + 1
+            redis.call('HSET', KEYS[2], 'retry_at', retired > now and retired or now + 1000)
+            redis.call('HDEL', KEYS[2], 'error', 'errcode', 'error_kind', 'error_at', 'failures')
+            if first > now then redis.call('HSET', KEYS[2], 'renews_at_expiry', 1) end
+            redis.call('HDEL', KEYS[2], 'forced_at')
+          end
+          return {'same', generation, first}
+        end
         if current[1] == token then
           -- Both expiries are safe lower bounds; the stored one did not lose the fraction of a second
           -- that WeChat's whole-second expires_in drops when it hands the same token out again.
@@ -74,8 +95,13 @@ extension TokenStore {
         if not_before > 0 then
           redis.call('HSET', KEYS[2], 'refresh_requested', 'abandoned-fetch', 'refresh_not_before', not_before)
         end
-        redis.call('PUBLISH', ARGV[7], string.format('{"appid":%s,"generation":%d,"expires_at":%d}',
-          cjson.encode(ARGV[8]), generation, expires_at))
+        if ticket == '' then
+          redis.call('PUBLISH', ARGV[7], string.format('{"appid":%s,"generation":%d,"expires_at":%d}',
+            cjson.encode(ARGV[8]), generation, expires_at))
+        else
+          redis.call('PUBLISH', ARGV[7], string.format('{"appid":%s,"ticket":%s,"generation":%d,"expires_at":%d}',
+            cjson.encode(ARGV[8]), cjson.encode(ticket), generation, expires_at))
+        end
         return {'written', generation, expires_at}
         """
     )

@@ -19,11 +19,12 @@ public struct TokenStore: Sendable {
         public var time: RedisTimeSample
     }
 
-    public func snapshot(_ appid: String) async throws(RedisError) -> Snapshot {
+    /// - Parameter ticket: read that ticket's key and meta instead of the token's (same fields).
+    public func snapshot(_ appid: String, ticket: TicketType? = nil) async throws(RedisError) -> Snapshot {
         let (replies, sentAt, receivedAt) = try await redis.timedPipeline([
             RedisCommand("TIME"),
-            RedisCommand("GET", keys.accessToken(appid)),
-            RedisCommand("HGETALL", keys.meta(appid)),
+            RedisCommand("GET", keys.value(appid, ticket)),
+            RedisCommand("HGETALL", keys.meta(appid, ticket)),
         ])
         // The key before meta: a write landing in between then shows a newer meta than key, which the
         // write-back of the remembered token (the same one) repairs harmlessly, never the reverse.
@@ -56,17 +57,21 @@ public struct TokenStore: Sendable {
     ///   - reseed: the token comes from a worker's memory after Redis lost it, not from upstream.
     ///   - lease: the lease the token was fetched under; its `fetch_lease` announcement is cleared.
     ///   - refreshNotBefore: when set, one more fetch is requested once this instant has passed.
+    ///   - ticket: store that ticket (its own key and meta) instead of the token; the same ticket again
+    ///     keeps its first-seen expiry (see `writeScript`).
     public func write(
         appid: String, token: String, issued: ClosedRange<Int64>, lifetimeMillis: Int64, worker: String, grant: Grant,
-        minimumGeneration: Int = 1, reseed: Bool = false, lease: RefreshLease? = nil, refreshNotBefore: Int64? = nil
+        minimumGeneration: Int = 1, reseed: Bool = false, lease: RefreshLease? = nil, refreshNotBefore: Int64? = nil,
+        ticket: TicketType? = nil
     ) async throws(RedisError) -> WriteOutcome {
+        let sameAnswer = ticket != nil ? "first_seen" : grant == .stableToken ? "halfway" : "expiry"
         let reply = try await redis.evaluate(
             Self.writeScript,
-            keys: [keys.accessToken(appid), keys.meta(appid)],
+            keys: [keys.value(appid, ticket), keys.meta(appid, ticket)],
             arguments: [
                 token, Int64(issued.lowerBound), Int64(issued.upperBound), lifetimeMillis, worker, grant.rawValue,
                 keys.refreshedChannel, appid, minimumGeneration, reseed ? "reseed" : "fetch",
-                refreshNotBefore ?? 0, lease?.value ?? "", grant == .stableToken ? "halfway" : "expiry",
+                refreshNotBefore ?? 0, lease?.value ?? "", sameAnswer, ticket?.rawValue ?? "",
             ]
         )
         guard let parts = reply.array, parts.count == 3, let status = parts[0].string,
@@ -83,12 +88,15 @@ public struct TokenStore: Sendable {
         }
     }
 
-    /// Records an upstream failure in meta; returns the number of consecutive failures.
+    /// Records an upstream failure in meta (of the token, or of `ticket`); returns the number of
+    /// consecutive failures.
     @discardableResult
-    public func recordFailure(_ error: UpstreamError, retryAfter: Duration, lease: RefreshLease) async throws(RedisError) -> Int {
+    public func recordFailure(_ error: UpstreamError, retryAfter: Duration, lease: RefreshLease, ticket: TicketType? = nil)
+        async throws(RedisError) -> Int
+    {
         let reply = try await redis.evaluate(
             Self.failureScript,
-            keys: [keys.meta(error.appid)],
+            keys: [keys.meta(error.appid, ticket)],
             arguments: [
                 error.description, error.errcode.map(String.init) ?? "", max(retryAfter.milliseconds, 1), error.kindLabel, lease.value,
             ]
@@ -101,11 +109,12 @@ public struct TokenStore: Sendable {
         try await redis.send("HSET", keys.meta(lease.appid), "fetch_lease", lease.value, "fetch_started", startedAt)
     }
 
-    /// Tries to take the refresh lease (`SET NX PX`); nil when another worker holds it.
-    public func acquireLease(appid: String, worker: String, ttl: Duration) async throws(RedisError) -> RefreshLease? {
+    /// Tries to take the refresh lease (`SET NX PX`) of the token, or of `ticket`; nil when another
+    /// worker holds it.
+    public func acquireLease(appid: String, worker: String, ttl: Duration, ticket: TicketType? = nil) async throws(RedisError) -> RefreshLease? {
         let lease = RefreshLease(
             appid: appid,
-            key: keys.lock(appid),
+            key: keys.lock(appid, ticket),
             value: "\(worker):\(UInt64.random(in: 0...UInt64.max))",
             ttl: ttl
         )

@@ -18,3 +18,13 @@ extension WriteOutcome {
         if case .written = self { true } else { false }
     }
 }
+
+extension WriteOutcome {
+    /// True when the fence refused the value (`older`, `ambiguous`, `expired`): Redis kept what it had.
+    public var isRefused: Bool {
+        switch self {
+        case .written, .same: false
+        case .older, .ambiguous, .expired: true
+        }
+    }
+}

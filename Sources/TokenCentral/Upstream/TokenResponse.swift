@@ -1,22 +1,33 @@
 import Foundation
 
-/// Parses the body of `/cgi-bin/token`, `/cgi-bin/stable_token` and WeCom `/cgi-bin/gettoken`.
+/// Parses the body of `/cgi-bin/token`, `/cgi-bin/stable_token`, WeCom `/cgi-bin/gettoken`, and
+/// `/cgi-bin/ticket/getticket`.
 ///
-/// All three answer HTTP 200 with either `{"access_token":"...","expires_in":7200}` (WeCom adds
-/// `"errcode":0`) or `{"errcode":N,"errmsg":"..."}`.
+/// All answer HTTP 200 with either `{"access_token":"...","expires_in":7200}` (WeCom adds
+/// `"errcode":0`; `getticket` has `"ticket"` instead of `"access_token"` and adds `"errcode":0,"errmsg":"ok"`)
+/// or `{"errcode":N,"errmsg":"..."}`.
 enum TokenResponse {
+    /// Which field carries the value.
+    enum Field: String {
+        case accessToken = "access_token"
+        case ticket
+    }
+
     private struct Body: Decodable {
         var accessToken: String?
+        var ticket: String?
         var expiresIn: Int?
         var errcode: Int?
         var errmsg: String?
 
         enum CodingKeys: String, CodingKey {
-            case accessToken = "access_token", expiresIn = "expires_in", errcode, errmsg
+            case accessToken = "access_token", ticket, expiresIn = "expires_in", errcode, errmsg
         }
     }
 
-    static func parse(status: Int, body: [UInt8], appid: String, endpoint: String) -> Result<FetchedToken, UpstreamError> {
+    static func parse(
+        status: Int, body: [UInt8], appid: String, endpoint: String, field: Field = .accessToken
+    ) -> Result<FetchedToken, UpstreamError> {
         func transient(_ message: String) -> Result<FetchedToken, UpstreamError> {
             .failure(UpstreamError(kind: .transient, appid: appid, endpoint: endpoint, errcode: nil, errmsg: message,
                                    hint: "retrying with backoff"))
@@ -28,8 +39,9 @@ enum TokenResponse {
         if let errcode = decoded.errcode, errcode != 0 {
             return .failure(.classify(errcode: errcode, errmsg: decoded.errmsg ?? "", appid: appid, endpoint: endpoint))
         }
-        guard let token = decoded.accessToken, !token.isEmpty, let expiresIn = decoded.expiresIn, expiresIn > 0 else {
-            return transient("response without access_token/expires_in")
+        let value = field == .ticket ? decoded.ticket : decoded.accessToken
+        guard let token = value, !token.isEmpty, let expiresIn = decoded.expiresIn, expiresIn > 0 else {
+            return transient("response without \(field.rawValue)/expires_in")
         }
         let (lifetime, wasCapped) = TokenLifetime.capped(expiresInSeconds: expiresIn)
         return .success(FetchedToken(token: token, expiresIn: lifetime, announcedExpiresIn: wasCapped ? .seconds(expiresIn) : nil))

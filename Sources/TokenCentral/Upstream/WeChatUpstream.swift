@@ -41,19 +41,28 @@ public struct WeChatUpstream: Sendable {
                 ("corpid", app.corpid ?? ""), ("corpsecret", app.secret.value),
             ]))
         }
+        return await execute(request, appid: app.appid, endpoint: endpoint, secret: app.secret.value, field: .accessToken)
+    }
+
+    /// Sends `request` and parses its answer; every failure becomes a classified `UpstreamError` with
+    /// `secret` (an AppSecret, or the access_token a ticket call carries) scrubbed from it.
+    func execute(
+        _ request: HTTPClientRequest, appid: String, endpoint: String, secret: String, field: TokenResponse.Field
+    ) async -> Result<FetchedToken, UpstreamError> {
         let result: Result<FetchedToken, UpstreamError>
         do {
             let response = try await http.execute(request, timeout: .nanoseconds(Int64(settings.timeout.milliseconds) * 1_000_000))
             let body = try await response.body.collect(upTo: Self.maximumBodySize)
-            result = TokenResponse.parse(status: Int(response.status.code), body: Array(buffer: body), appid: app.appid, endpoint: endpoint)
+            result = TokenResponse.parse(
+                status: Int(response.status.code), body: Array(buffer: body), appid: appid, endpoint: endpoint, field: field)
         } catch {
             let reason = (error as? HTTPClientError) == .deadlineExceeded ? "no answer within \(settings.timeout)" : "request failed: \(error)"
-            result = .failure(UpstreamError(kind: .transient, appid: app.appid, endpoint: endpoint, errcode: nil, errmsg: reason,
+            result = .failure(UpstreamError(kind: .transient, appid: appid, endpoint: endpoint, errcode: nil, errmsg: reason,
                                             hint: "network or timeout; retrying with backoff"))
         }
         return result.mapError { error in
             var scrubbed = error
-            scrubbed.errmsg = error.errmsg.replacingOccurrences(of: app.secret.value, with: "<redacted>")
+            scrubbed.errmsg = error.errmsg.replacingOccurrences(of: secret, with: "<redacted>")
             return scrubbed
         }
     }
@@ -66,7 +75,7 @@ public struct WeChatUpstream: Sendable {
         }
     }
 
-    private static func query(_ items: [(String, String)]) -> String {
+    static func query(_ items: [(String, String)]) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         return items.map { name, value in
