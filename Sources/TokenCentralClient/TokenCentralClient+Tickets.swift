@@ -1,4 +1,3 @@
-import Foundation
 import RedisClient
 import TokenCentralContract
 
@@ -24,22 +23,10 @@ extension TokenCentralClient {
     /// cached values, so the next `ticket(for:type:)` reads Redis.
     public func reportBadTicket(appid: String, type: TicketType, ticket: String) async throws(TokenCentralClientError) {
         invalidate(appid)
-        let report = BadTicketReport(appid: appid, ticket: type.rawValue, badTicket: ticket)
         do {
-            try await redis.publish(keys.refreshChannel, Array((try? JSONEncoder().encode(report)) ?? Data()))
+            try await redis.publish(keys.refreshChannel, RefreshMessage(appid: appid, ticket: type, badTicket: ticket).payload)
         } catch {
             throw TokenCentralClientError(.redis, appid: appid, key: keys.refreshChannel, underlying: error)
         }
-    }
-}
-
-/// A forced ticket refresh as published on `P:refresh`.
-private struct BadTicketReport: Encodable {
-    var appid: String
-    var ticket: String
-    var badTicket: String
-
-    enum CodingKeys: String, CodingKey {
-        case appid, ticket, badTicket = "bad_ticket"
     }
 }
