@@ -161,6 +161,7 @@ let package = Package(
             dependencies: [
                 "TokenCentral",
                 "TokenCentralClient",
+                "TokenCentralContract",
                 "TestSupport",
                 "WeChatMock",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -33,6 +33,10 @@ public struct TokendApplication: Sendable {
         )
         store = TokenStore(redis: redis, keys: TokenKeys(prefix: configuration.redis.keyPrefix))
         let refresh = configuration.refresh
+        // The gateway's index follows the announcements the refresher hears (dropping the oldest if it
+        // falls behind: a token it missed is found by its next scan).
+        let (heard, heardFeed) = AsyncStream.makeStream(of: TokenView.Heard.self, bufferingPolicy: .bufferingNewest(1024))
+        let feedsGateway = configuration.gateway.enabled
         let context = RefreshContext(
             workerID: configuration.workerID,
             store: store,
@@ -47,11 +51,12 @@ public struct TokendApplication: Sendable {
             checkInterval: refresh.checkInterval,
             fetchPermits: FetchPermits(limit: configuration.upstream.maxConcurrentCalls),
             metrics: TokenMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            tokenView: TokenView(maxAge: configuration.http.tokenCacheMaxAge) { if feedsGateway { heardFeed.yield($0) } },
             logger: logger
         )
         refresher = TokenRefresher(apps: configuration.apps, context: context, checkInterval: refresh.checkInterval)
         gateway = configuration.gateway.enabled
-            ? TokenGateway(configuration: configuration, store: store, refresher: refresher,
+            ? TokenGateway(configuration: configuration, store: store, refresher: refresher, heard: heard,
                            metrics: GatewayMetrics(factory: PrometheusMetricsFactory(registry: registry)))
             : nil
     }

@@ -16,12 +16,7 @@ extension TokenCentralClient: Service {
             case .subscribed:
                 cache.withLock { $0.invalidateAll(listening: true) }
             case .message(let message):
-                if let announcement = RefreshedAnnouncement(payload: message.payload) {
-                    cache.withLock { $0.invalidate(announcement.appid) }
-                } else {
-                    // Not knowing which token changed, forget them all rather than serve a stale one.
-                    cache.withLock { $0.invalidateAll(listening: true) }
-                }
+                _ = cache.withLock { $0.hear(message.payload) }
             }
         }
     }

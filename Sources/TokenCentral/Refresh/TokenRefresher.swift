@@ -24,6 +24,8 @@ public final class TokenRefresher: Service, Sendable {
     public let health = WorkerHealth()
     /// HTTP refresh requests waiting for a `P:refreshed` announcement.
     let refreshWaiters: RefreshWaiters
+    /// The tokens the HTTP API serves from memory, kept current by the subscription below.
+    let tokenView: TokenView
 
     init(apps: [AppConfiguration], context: RefreshContext, checkInterval: Duration) {
         var refreshers: [String: AppRefresher] = [:]
@@ -36,6 +38,7 @@ public final class TokenRefresher: Service, Sendable {
         self.metrics = context.metrics
         self.logger = context.logger
         self.refreshWaiters = context.refreshWaiters
+        self.tokenView = context.tokenView
     }
 
     public var appIDs: [String] { refreshers.keys.sorted() }
@@ -69,6 +72,7 @@ public final class TokenRefresher: Service, Sendable {
     private func listen() async {
         let channels = [store.keys.refreshedChannel, store.keys.refreshChannel]
         var subscribedBefore = false
+        defer { tokenView.unsubscribed() }
         for await event in store.redis.subscribe(channels: channels) {
             switch event {
             case .subscribed:
@@ -78,8 +82,9 @@ public final class TokenRefresher: Service, Sendable {
                 health.subscribed()
                 logger.debug("subscribed", metadata: ["channels": "\(channels)"])
                 for refresher in refreshers.values { refresher.wake() }
+                tokenView.subscribed()
             case .message(let message) where message.channel == store.keys.refreshedChannel:
-                if let announcement = RefreshedAnnouncement(payload: message.payload) {
+                if let announcement = tokenView.heard(message.payload) {
                     refreshers[announcement.appid]?.wake()
                     refreshWaiters.announce(announcement.appid)
                 }
