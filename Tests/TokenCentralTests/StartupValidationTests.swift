@@ -100,7 +100,6 @@ import Testing
     @Test func tokenCacheMaxAgeIsConfigurable() throws {
         #expect(try parsing.parse(apps).http.tokenCacheMaxAge == .seconds(1))
         #expect(try parsing.parse(apps + "\nhttp:\n  token_cache_max_age: 250ms\n").http.tokenCacheMaxAge == .milliseconds(250))
-        #expect(try parsing.parse(apps + "\nhttp:\n  token_cache_max_age: 0s\n").http.tokenCacheMaxAge == .zero)
     }
 
     @Test func readmeStatesTheBodyLimitTheCodeEnforces() throws {

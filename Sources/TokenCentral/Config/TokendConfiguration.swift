@@ -76,7 +76,7 @@ public struct TokendConfiguration: Sendable {
         /// them open indefinitely, and idle keep-alive connections are released.
         public var idleTimeout: Duration = .seconds(30)
         /// How long after reading a token from Redis this worker may answer `GET .../access_token` from
-        /// memory at most, for replacements nothing announced (`TokenView`); zero reads Redis every time.
+        /// memory at most, for replacements nothing announced (`TokenView`).
         public var tokenCacheMaxAge: Duration = TokenView.defaultMaxAge
     }
 
