@@ -162,6 +162,7 @@ let package = Package(
             dependencies: [
                 "TokenCentral",
                 "TokenCentralClient",
+                "TokenCentralContract",
                 "TestSupport",
                 "WeChatMock",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -43,6 +43,10 @@ public struct TokendApplication: Sendable {
         let rateLimit = UpstreamRateLimit(
             redis: redis, keys: store.keys, limit: configuration.upstream.rateLimit, maxWait: UpstreamRateLimit.maxWait,
             metrics: UpstreamRateLimitMetrics(factory: PrometheusMetricsFactory(registry: registry)))
+        // The gateway's index follows the announcements the refresher hears (dropping the oldest if it
+        // falls behind: a token it missed is found by its next scan).
+        let (heard, heardFeed) = AsyncStream.makeStream(of: TokenView.Heard.self, bufferingPolicy: .bufferingNewest(1024))
+        let feedsGateway = configuration.gateway.enabled
         let context = RefreshContext(
             workerID: configuration.workerID,
             store: store,
@@ -59,6 +63,7 @@ public struct TokendApplication: Sendable {
             metrics: TokenMetrics(
                 factory: PrometheusMetricsFactory(registry: registry),
                 perApp: PerAppMetricsFilter(mode: configuration.metrics.perApp, schedule: schedule)),
+            tokenView: TokenView(maxAge: configuration.http.tokenCacheMaxAge) { if feedsGateway { heardFeed.yield($0) } },
             logger: logger
         )
         refresher = TokenRefresher(apps: configuration.apps, context: context, checkInterval: refresh.checkInterval)
@@ -67,7 +72,7 @@ public struct TokendApplication: Sendable {
             context: TicketContext(refresh: context, upstream: RateLimitedFetcher<any TicketFetcher>(upstream: ticketFetcher ?? WeChatUpstream(settings: configuration.upstream), rateLimit: rateLimit),
                 tokens: refresher))
         gateway = configuration.gateway.enabled
-            ? TokenGateway(configuration: configuration, store: store, refresher: refresher,
+            ? TokenGateway(configuration: configuration, store: store, refresher: refresher, heard: heard,
                            metrics: GatewayMetrics(factory: PrometheusMetricsFactory(registry: registry)))
             : nil
     }

@@ -1,4 +1,3 @@
-import Foundation
 import RedisClient
 import ServiceLifecycle
 import Synchronization
@@ -17,26 +16,11 @@ extension TokenCentralClient: Service {
             case .subscribed:
                 cache.withLock { $0.invalidateAll(listening: true) }
             case .message(let message):
-                if let announced = AnnouncedApp(payload: message.payload) {
-                    invalidate(announced.appid)
-                } else {
-                    // Not knowing which token changed, forget them all rather than serve a stale one.
-                    cache.withLock { $0.invalidateAll(listening: true) }
+                if let announcement = cache.withLock({ $0.hear(message.payload) }) {
+                    // The announced app's tickets too: a ticket announcement names its app.
+                    invalidate(announcement.appid)
                 }
             }
         }
-    }
-}
-
-/// The app an announcement on `P:refreshed` is about, whatever it announces: a new token
-/// (`{"appid":...,"generation":...,"expires_at":...}`) or a new ticket (the same with a `"ticket"` field).
-/// Either drops all of the app's cached values: one extra read at most, and no field beyond `appid` has
-/// to be understood, so a payload that grows fields stays handled.
-private struct AnnouncedApp: Decodable {
-    var appid: String
-
-    init?(payload: [UInt8]) {
-        guard let decoded = try? JSONDecoder().decode(Self.self, from: Data(payload)) else { return nil }
-        self = decoded
     }
 }

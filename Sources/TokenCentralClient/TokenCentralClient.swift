@@ -23,7 +23,7 @@ public final class TokenCentralClient: Sendable {
     public let redis: RedisClient
     /// The contract's names under tokend's `redis.key_prefix`.
     public let keys: TokenKeys
-    let cache = Mutex(TokenCache())
+    let cache = Mutex(TokenCache<String>())
 
     public init(redis: RedisClient, keyPrefix: String = "wechat") {
         self.redis = redis
@@ -41,10 +41,9 @@ public final class TokenCentralClient: Sendable {
     func read(
         _ key: String, cachedAs name: String, of appid: String, missing: TokenCentralClientError.Code
     ) async throws(TokenCentralClientError) -> String {
-        let sentAt = ContinuousClock.now
-        let ticket: TokenCache.Ticket
-        switch cache.withLock({ $0.lookup(name, now: sentAt) }) {
-        case .hit(let token): return token
+        let ticket: TokenCache<String>.Ticket
+        switch cache.withLock({ $0.lookup(name, now: .now) }) {
+        case .hit(let token, _): return token
         case .miss(let missTicket): ticket = missTicket
         }
         let replies: [RedisReply]
@@ -56,10 +55,8 @@ public final class TokenCentralClient: Sendable {
         switch replies[0] {
         case .bulk(let bytes) where !bytes.isEmpty:
             let token = String(decoding: bytes, as: UTF8.self)
-            // Timed from before the request, so the entry never outlives the key.
-            if let ttl = replies[1].integer, ttl > 0 {
-                let entry = TokenCache.Entry(token: token, expiresAt: sentAt + .milliseconds(ttl))
-                cache.withLock { $0.store(name, entry, ticket: ticket) }
+            if let ttl = replies[1].integer {
+                cache.withLock { $0.store(name, token, millisecondsLeft: ttl, ticket: ticket) }
             }
             return token
         case .error(let message):

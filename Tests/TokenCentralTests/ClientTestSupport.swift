@@ -2,6 +2,7 @@ import RedisClient
 import Synchronization
 import TestSupport
 @testable import TokenCentralClient
+import TokenCentralContract
 
 /// One app's token key on its own prefix of a Redis, written by hand as tokend would.
 struct ClientFixture {

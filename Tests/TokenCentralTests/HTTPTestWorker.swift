@@ -34,10 +34,11 @@ struct HTTPTestWorker: Sendable {
         apiKey: String? = nil,
         appSecret: String = secret,
         refresher: Bool = true,
+        redisURL: String? = nil,
         configure: @Sendable (inout TokendConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (HTTPTestWorker) async throws -> Void
     ) async throws {
-        try await withApplication(apiKey: apiKey, appSecret: appSecret, configure: configure) { application, mock in
+        try await withApplication(apiKey: apiKey, appSecret: appSecret, redisURL: redisURL, configure: configure) { application, mock in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if refresher { group.addTask { try await application.refresher.run() } }
                 // Closes the gateway's HTTP client when cancelled.

@@ -97,6 +97,11 @@ import Testing
         #expect(try parsing.parse(apps + "\nhttp:\n  idle_timeout: 5s\n").http.idleTimeout == .seconds(5))
     }
 
+    @Test func tokenCacheMaxAgeIsConfigurable() throws {
+        #expect(try parsing.parse(apps).http.tokenCacheMaxAge == .seconds(1))
+        #expect(try parsing.parse(apps + "\nhttp:\n  token_cache_max_age: 250ms\n").http.tokenCacheMaxAge == .milliseconds(250))
+    }
+
     @Test func readmeStatesTheBodyLimitTheCodeEnforces() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let kibibytes = RefreshMessage.maximumSize / 1024

@@ -162,6 +162,7 @@ import Testing
         #expect(example.http.apiKey == nil)
         #expect(example.http.allowUnauthenticated == defaults.http.allowUnauthenticated)
         #expect(example.http.idleTimeout == defaults.http.idleTimeout)
+        #expect(example.http.tokenCacheMaxAge == defaults.http.tokenCacheMaxAge)
         #expect(example.redis.password == nil)
         #expect(!example.apps.isEmpty)
     }

@@ -79,10 +79,12 @@ struct ConfigurationFile: Decodable {
         var apiKeyFile: String?
         var allowUnauthenticated: Bool?
         var idleTimeout: DurationValue?
+        var tokenCacheMaxAge: DurationValue?
 
         enum CodingKeys: String, CodingKey {
             case enabled, host, port, apiKeyEnv = "api_key_env", apiKeyFile = "api_key_file"
             case allowUnauthenticated = "allow_unauthenticated", idleTimeout = "idle_timeout"
+            case tokenCacheMaxAge = "token_cache_max_age"
         }
     }
 
@@ -143,7 +145,8 @@ struct ConfigurationFile: Decodable {
             "ahead", "lock_ttl", "check_interval", "retry_initial", "retry_maximum", "config_error_retry",
             "forced_cooldown", "stable_force_daily_limit", "forced_min_token_age", "forced_hourly_budget", "forced_daily_budget",
         ],
-        "http": ["enabled", "host", "port", "api_key_env", "api_key_file", "allow_unauthenticated", "idle_timeout"],
+        "http": ["enabled", "host", "port", "api_key_env", "api_key_file", "allow_unauthenticated", "idle_timeout",
+                 "token_cache_max_age"],
         "gateway": ["enabled", "path_prefixes", "timeout", "max_connections", "max_body_size", "token_wait"],
         "metrics": ["per_app"],
         "apps[]": ["appid", "grant", "secret_env", "secret_file", "corpid", "agentid", "tickets"],

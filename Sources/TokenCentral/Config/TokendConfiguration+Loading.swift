@@ -139,6 +139,8 @@ struct Resolver {
         configuration.http.allowUnauthenticated = try boolean(
             "http.allow_unauthenticated", http?.allowUnauthenticated, default: defaults.http.allowUnauthenticated)
         configuration.http.idleTimeout = try duration("http.idle_timeout", http?.idleTimeout, default: defaults.http.idleTimeout)
+        configuration.http.tokenCacheMaxAge = try duration(
+            "http.token_cache_max_age", http?.tokenCacheMaxAge, default: defaults.http.tokenCacheMaxAge)
         try requireAPIKeyOffLoopback(configuration.http)
 
         configuration.gateway = try gateway(parsed.gateway, defaults: defaults.gateway)

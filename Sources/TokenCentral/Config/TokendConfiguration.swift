@@ -79,6 +79,9 @@ public struct TokendConfiguration: Sendable {
         /// long is closed: a client that opens connections and never finishes its headers cannot hold
         /// them open indefinitely, and idle keep-alive connections are released.
         public var idleTimeout: Duration = .seconds(30)
+        /// How long after reading a token from Redis this worker may answer `GET .../access_token` from
+        /// memory at most, for replacements nothing announced (`TokenView`).
+        public var tokenCacheMaxAge: Duration = TokenView.defaultMaxAge
     }
 
     public var redis = Redis()

@@ -36,8 +36,8 @@ public final class TokenGateway: Service, Sendable {
     private let reporter: TokenReporter
     let metrics: GatewayMetrics
     private let inFlight = Atomic<Int>(0)
-    /// How often `index` reads every app's token.
-    private let scanInterval: Duration
+    /// What the refresher's subscription hears, which keeps `index` current.
+    private let heard: AsyncStream<TokenView.Heard>
 
     /// Request bodies up to this size are kept, so that a call can be retried; larger ones stream.
     static let replayableBodySize = 64 * 1024
@@ -50,7 +50,10 @@ public final class TokenGateway: Service, Sendable {
         "transfer-encoding", "upgrade", "host", "content-length", "authorization", "accept-encoding",
     ]
 
-    init(configuration: TokendConfiguration, store: TokenStore, refresher: TokenRefresher, metrics: GatewayMetrics) {
+    init(
+        configuration: TokendConfiguration, store: TokenStore, refresher: TokenRefresher, heard: AsyncStream<TokenView.Heard>,
+        metrics: GatewayMetrics
+    ) {
         settings = configuration.gateway
         upstream = configuration.upstream
         var client = HTTPClient.Configuration(
@@ -65,17 +68,19 @@ public final class TokenGateway: Service, Sendable {
         self.store = store
         reporter = TokenReporter(store: store, refresher: refresher)
         self.metrics = metrics
-        scanInterval = configuration.refresh.checkInterval
+        self.heard = heard
     }
 
     /// Keeps `index` current until shutdown, then closes the HTTP client (the server, started after
     /// this service, has stopped by then).
     public func run() async throws {
-        await cancelWhenGracefulShutdown { [index, scanInterval] in
-            while !Task.isCancelled {
-                // A failed scan is retried at the next tick; a miss meanwhile scans again on demand.
-                try? await index.scan()
-                try? await Task.sleep(for: scanInterval)
+        await cancelWhenGracefulShutdown { [index, heard] in
+            // A failed read is not retried: a miss scans again on demand.
+            for await event in heard {
+                switch event {
+                case .subscribed, .unreadable: try? await index.scan()
+                case .announced(let appid): try? await index.learn(appid)
+                }
             }
         }
         try await http.shutdown()

@@ -5,10 +5,11 @@ import RedisClient
 
 /// The HTTP API of one worker: what it reads and drives, and the router serving it.
 ///
-/// Tokens are read from Redis on every request, never from this worker's memory: another worker may
-/// have refreshed since, and Redis is the one place all workers agree on.
+/// Tokens are served from this worker's `TokenView`, which reads Redis (the one place all workers agree
+/// on) on a miss and drops what `P:refreshed` announces replaced; see it for how stale a token can be.
 struct TokenAPI: Sendable {
     let store: TokenStore
+    let tokenView: TokenView
     let refresher: TokenRefresher
     /// The worker's metrics in the Prometheus text format.
     let renderMetrics: @Sendable () -> [UInt8]
@@ -27,6 +28,7 @@ struct TokenAPI: Sendable {
 
     init(_ application: TokendApplication) {
         store = application.store
+        tokenView = application.refresher.tokenView
         refresher = application.refresher
         renderMetrics = { application.renderMetrics() }
         tokenMetrics = application.refresher.metrics
@@ -67,13 +69,13 @@ struct TokenAPI: Sendable {
         )
     }
 
-    /// `GET /v1/apps/{appid}/access_token`: the current token in WeChat's own response shape, read as
-    /// business servers read it (the key and its TTL); meta is read only to say why there is none.
-    private func accessToken(appid: String, logger: Logger) async throws(APIError) -> AccessTokenBody {
+    /// `GET /v1/apps/{appid}/access_token`: the current token in WeChat's own response shape, as business
+    /// servers read it (the key and its TTL), through `tokenView`; meta is read only to say why there is none.
+    private func accessToken(appid: String, logger: Logger) async throws(APIError) -> Response {
         try requireConfigured(appid)
-        let readable = try await fromStore(appid, logger: logger) { store throws(RedisError) in try await store.readableToken(appid) }
-        guard let readable else { throw Self.tokenUnavailable(appid, snapshot: try await snapshot(appid, logger: logger)) }
-        return AccessTokenBody(accessToken: readable.token, expiresIn: readable.millisecondsLeft / 1000)
+        let current = try await fromStore(appid, logger: logger) { store throws(RedisError) in try await tokenView.current(appid, store: store) }
+        guard let current else { throw Self.tokenUnavailable(appid, snapshot: try await snapshot(appid, logger: logger)) }
+        return current.body.response(expiresIn: current.expiresIn)
     }
 
     func requireConfigured(_ appid: String) throws(APIError) {

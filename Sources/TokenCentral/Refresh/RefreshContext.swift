@@ -20,6 +20,8 @@ struct RefreshContext: Sendable {
     /// HTTP refresh requests waiting on this worker: woken by `P:refreshed`, and by this worker when it
     /// withdraws a forced refresh (a refusal announces nothing on the channel).
     var refreshWaiters = RefreshWaiters()
+    /// The tokens the HTTP API serves from memory: told of every announcement and (re)subscription.
+    var tokenView = TokenView()
     var logger: Logger
     /// Backoff between attempts while Redis is unreachable.
     var redisBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))

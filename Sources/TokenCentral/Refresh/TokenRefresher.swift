@@ -26,6 +26,8 @@ public final class TokenRefresher: Service, Sendable {
     let refreshWaiters: RefreshWaiters
     /// What the subscription hears about tickets, for the `TicketRefresher`.
     let ticketMessages = TicketMessages()
+    /// The tokens the HTTP API serves from memory, kept current by the subscription below.
+    let tokenView: TokenView
 
     init(apps: [AppConfiguration], context: RefreshContext, checkInterval: Duration) {
         var refreshers: [String: AppRefresher] = [:]
@@ -38,6 +40,7 @@ public final class TokenRefresher: Service, Sendable {
         self.metrics = context.metrics
         self.logger = context.logger
         self.refreshWaiters = context.refreshWaiters
+        self.tokenView = context.tokenView
     }
 
     public var appIDs: [String] { refreshers.keys.sorted() }
@@ -71,6 +74,7 @@ public final class TokenRefresher: Service, Sendable {
     private func listen() async {
         let channels = [store.keys.refreshedChannel, store.keys.refreshChannel]
         var subscribedBefore = false
+        defer { tokenView.unsubscribed() }
         for await event in store.redis.subscribe(channels: channels) {
             switch event {
             case .subscribed:
@@ -81,8 +85,9 @@ public final class TokenRefresher: Service, Sendable {
                 logger.debug("subscribed", metadata: ["channels": "\(channels)"])
                 for refresher in refreshers.values { refresher.wake() }
                 ticketMessages.deliver(.resubscribed)
+                tokenView.subscribed()
             case .message(let message) where message.channel == store.keys.refreshedChannel:
-                let announcement = RefreshedAnnouncement(payload: message.payload)
+                let announcement = tokenView.heard(message.payload)
                 if let announcement { ticketMessages.deliver(.announced(announcement)) }
                 // Ticket announcements are the `TicketRefresher`'s only.
                 if let announcement, announcement.ticket == nil {
