@@ -74,8 +74,8 @@ enum Anomaly: String, Sendable, CaseIterable {
     case lifetimeCapped = "lifetime_capped"
 }
 
-/// The metrics of one app, created once when its refresher starts. Gauges hold the values last
-/// observed (on every loop pass and every watchdog tick), as Prometheus gauges would.
+/// The metrics of one app, created once with its refresher. The gauges are computed at scrape time
+/// from the token the refresher remembers.
 final class AppMetrics: Sendable {
     let appid: String
     /// The token endpoint this app's grant calls, e.g. `/cgi-bin/token`.
@@ -93,8 +93,10 @@ final class AppMetrics: Sendable {
     ]
     /// Errcodes are open-ended: counted as they are seen.
     private let errcodes = Mutex<[Int: Int]>([:])
-    private let expiresInMillis = Atomic<Int64>(0)
-    private let ageMillis = Atomic<Int64>(0)
+    /// The remembered token's times (0 before any token): the gauges are computed from them when
+    /// `/metrics` is scraped, so nothing is updated per app per watchdog tick.
+    private let expiresAt = Atomic<Int64>(0)
+    private let fetchedAt = Atomic<Int64>(0)
     private let generation = Atomic<Int>(0)
 
     init(appid: String, endpoint: String) {
@@ -114,17 +116,20 @@ final class AppMetrics: Sendable {
         errcodes.withLock { $0[errcode, default: 0] += 1 }
     }
 
-    func observe(_ record: TokenRecord?, nowMillis: Int64) {
+    /// Keeps the times of the token this worker now remembers, for the gauges.
+    func observe(_ record: TokenRecord?) {
         guard let record else { return }
-        expiresInMillis.store(max(record.expiresAt - nowMillis, 0), ordering: .relaxed)
-        ageMillis.store(max(nowMillis - record.fetchedAt, 0), ordering: .relaxed)
+        expiresAt.store(record.expiresAt, ordering: .relaxed)
+        fetchedAt.store(record.fetchedAt, ordering: .relaxed)
         generation.store(record.generation, ordering: .relaxed)
     }
 
-    /// Seconds until expiry, token age in seconds, generation: as last observed, 0 before any token.
-    var gauges: (expiresIn: Double, age: Double, generation: Int) {
-        (Double(expiresInMillis.load(ordering: .relaxed)) / 1000, Double(ageMillis.load(ordering: .relaxed)) / 1000,
-         generation.load(ordering: .relaxed))
+    /// Seconds until expiry, token age in seconds, generation at Redis time `nowMillis`: 0 before any token.
+    func gauges(nowMillis: Int64) -> (expiresIn: Double, age: Double, generation: Int) {
+        let expiresAt = expiresAt.load(ordering: .relaxed)
+        guard expiresAt > 0 else { return (0, 0, 0) }
+        return (Double(max(expiresAt - nowMillis, 0)) / 1000, Double(max(nowMillis - fetchedAt.load(ordering: .relaxed), 0)) / 1000,
+                generation.load(ordering: .relaxed))
     }
 
     /// Counts per errcode seen, in errcode order.
