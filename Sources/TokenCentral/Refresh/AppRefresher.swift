@@ -103,7 +103,12 @@ final class AppRefresher: Sendable {
         var loggedError: String?
         /// A token fetched from upstream whose write to Redis failed. WeChat now takes it for the current
         /// one, so it is written before anything else, and never dropped for an older one from memory.
-        var unwritten: FetchedWrite?
+        var unwritten: FetchedWrite? {
+            get { unwrittenBox?.write }
+            set { unwrittenBox = newValue.map(UnwrittenBox.init) }
+        }
+        /// Boxed: rarely set, and inline it would take 150 bytes of every app.
+        fileprivate var unwrittenBox: UnwrittenBox? = nil
         /// Backs off scheduled fetches after the fence refused this worker's token.
         var refusals: RefusedWrites
         /// A pass found no token anywhere and gave other workers one check interval to re-seed it: the
@@ -169,6 +174,15 @@ final class AppRefresher: Sendable {
         loop.remembered = record
         latest.withLock { $0 = record }
         metrics.observe(record)
+    }
+}
+
+/// A fetched token waiting to be written (`LoopState.unwritten`).
+private final class UnwrittenBox: Sendable {
+    let write: FetchedWrite
+
+    init(_ write: FetchedWrite) {
+        self.write = write
     }
 }
 
