@@ -40,58 +40,58 @@ import Testing
         var runningCount: Int { state.withLock { $0.running.count } }
     }
 
-    @Test func everyEntryRunsAFirstPassOnFewerRunnersThanEntries() async throws {
-        let jobs = CountingJobs(count: 500, every: .seconds(3600))
-        let scheduler = PassScheduler(count: 500)
-        let run = Task { await scheduler.run(runners: 4, jobs) }
-        try await waitUntil("every entry ran once") { (0..<500).allSatisfy { jobs.passes($0) == 1 } }
+    /// Runs `count` counting jobs on `runners` runners for the duration of `body`, then cancels the run
+    /// and waits for it to return, which it does only once no pass runs any more.
+    private func withScheduler(
+        count: Int, runners: Int, every: Duration, passTime: Duration = .zero,
+        _ body: (PassScheduler, CountingJobs) async throws -> Void
+    ) async throws {
+        let jobs = CountingJobs(count: count, every: every, passTime: passTime)
+        let scheduler = PassScheduler(count: count)
+        let run = Task { await scheduler.run(runners: runners, jobs) }
+        defer { run.cancel() }
+        try await body(scheduler, jobs)
         run.cancel()
         await run.value
+        #expect(jobs.runningCount == 0, "the run returned while a pass still ran")
+    }
+
+    @Test func everyEntryRunsAFirstPassOnFewerRunnersThanEntries() async throws {
+        try await withScheduler(count: 500, runners: 4, every: .seconds(3600)) { _, jobs in
+            try await waitUntil("every entry ran once") { (0..<500).allSatisfy { jobs.passes($0) == 1 } }
+        }
     }
 
     @Test func aWakeRunsAWaitingEntryAtOnce() async throws {
-        let jobs = CountingJobs(count: 3, every: .seconds(3600))
-        let scheduler = PassScheduler(count: 3)
-        let run = Task { await scheduler.run(runners: 2, jobs) }
-        try await waitUntil("the first passes ran") { jobs.total == 3 }
-        scheduler.wake(1)
-        try await waitUntil("the woken entry ran again") { jobs.passes(1) == 2 }
-        #expect(jobs.passes(0) == 1 && jobs.passes(2) == 1)
-        run.cancel()
-        await run.value
+        try await withScheduler(count: 3, runners: 2, every: .seconds(3600)) { scheduler, jobs in
+            try await waitUntil("the first passes ran") { jobs.total == 3 }
+            scheduler.wake(1)
+            try await waitUntil("the woken entry ran again") { jobs.passes(1) == 2 }
+            #expect(jobs.passes(0) == 1 && jobs.passes(2) == 1)
+        }
     }
 
     @Test func anEntryRunsAgainWhenItsPassSaidSo() async throws {
-        let jobs = CountingJobs(count: 1, every: .milliseconds(50))
-        let scheduler = PassScheduler(count: 1)
-        let run = Task { await scheduler.run(runners: 2, jobs) }
-        try await waitUntil("the entry ran three times") { jobs.passes(0) >= 3 }
-        run.cancel()
-        await run.value
+        try await withScheduler(count: 1, runners: 2, every: .milliseconds(50)) { _, jobs in
+            try await waitUntil("the entry ran three times") { jobs.passes(0) >= 3 }
+        }
     }
 
     @Test func anEntryNeverRunsTwoPassesAtOnceHoweverOftenItIsWoken() async throws {
-        let jobs = CountingJobs(count: 2, every: .seconds(3600), passTime: .milliseconds(5))
-        let scheduler = PassScheduler(count: 2)
-        let run = Task { await scheduler.run(runners: 8, jobs) }
-        for _ in 0..<200 {
-            scheduler.wake(0)
-            scheduler.wakeAll()
-            await Task.yield()
+        try await withScheduler(count: 2, runners: 8, every: .seconds(3600), passTime: .milliseconds(5)) { scheduler, jobs in
+            for _ in 0..<200 {
+                scheduler.wake(0)
+                scheduler.wakeAll()
+                await Task.yield()
+            }
+            try await waitUntil("the wakes ran passes") { jobs.passes(0) >= 2 }
+            #expect(jobs.overlaps == 0)
         }
-        try await waitUntil("the wakes ran passes") { jobs.passes(0) >= 2 }
-        #expect(jobs.overlaps == 0)
-        run.cancel()
-        await run.value
     }
 
     @Test func cancellingTheRunStopsEveryRunnerAfterItsPass() async throws {
-        let jobs = CountingJobs(count: 20, every: .milliseconds(1), passTime: .milliseconds(2))
-        let scheduler = PassScheduler(count: 20)
-        let run = Task { await scheduler.run(runners: 4, jobs) }
-        try await waitUntil("passes ran") { jobs.total >= 40 }
-        run.cancel()
-        await run.value
-        #expect(jobs.runningCount == 0, "the run returns only after every runner's pass ended")
+        try await withScheduler(count: 20, runners: 4, every: .milliseconds(1), passTime: .milliseconds(2)) { _, jobs in
+            try await waitUntil("passes ran") { jobs.total >= 40 }
+        }
     }
 }
