@@ -5,9 +5,9 @@ import Testing
 
 /// The per-app metrics as `/metrics` renders them, from plain `AppMetrics` values: no server.
 @Suite struct MetricsExpositionTests {
-    private func render(_ apps: [AppMetrics]) -> [Substring] {
+    private func render(_ apps: [AppMetrics], nowMillis: Int64 = 4_000) -> [Substring] {
         let worker = TokenMetrics(factory: NOOPMetricsHandler.instance)
-        let text = String(decoding: MetricsExposition.render(apps, worker: worker), as: UTF8.self)
+        let text = String(decoding: MetricsExposition.render(apps, worker: worker, nowMillis: nowMillis), as: UTF8.self)
         return text.split(separator: "\n")
     }
 
@@ -31,12 +31,12 @@ import Testing
         #expect(declared.count == 7)
     }
 
-    @Test func gaugesShowTheObservedToken() {
+    @Test func gaugesShowTheRememberedTokenAtScrapeTime() {
         let metrics = app("wxa")
         let record = TokenRecord(token: "t", expiresAt: 10_000, fetchedAt: 2_500, generation: 4, worker: "w", grant: .token,
                                  lifetime: 7_500_000, issuedMin: 2_400, issuedMax: 2_500)
-        metrics.observe(record, nowMillis: 4_000)
-        let lines = render([metrics])
+        metrics.observe(record)
+        let lines = render([metrics], nowMillis: 4_000)
         #expect(lines.contains(#"tokencentral_token_expires_in_seconds{app="wxa"} 6.0"#))
         #expect(lines.contains(#"tokencentral_token_age_seconds{app="wxa"} 1.5"#))
         #expect(lines.contains(#"tokencentral_token_generation{app="wxa"} 4.0"#))

@@ -6,17 +6,18 @@ struct MetricsExposition {
     private var name = ""
 
     /// The families of `TokenMetrics`' table that are rendered here, for those of `apps` that
-    /// `worker.perApp` selects, in the given order. A family without samples keeps its `# HELP` and
-    /// `# TYPE` lines, so dashboards see the same families in every mode.
-    static func render(_ apps: [AppMetrics], worker: TokenMetrics) -> [UInt8] {
-        let apps = worker.perApp.mode == .all ? apps : apps.filter(worker.perApp.includes)
+    /// `worker.perApp` selects, in the given order, with the gauges at Redis time `nowMillis`. A family
+    /// without samples keeps its `# HELP` and `# TYPE` lines, so dashboards see the same families in every mode.
+    static func render(_ apps: [AppMetrics], worker: TokenMetrics, nowMillis: Int64) -> [UInt8] {
+        let apps = worker.perApp.mode == .all ? apps : apps.filter { worker.perApp.includes($0, nowMillis: nowMillis) }
         var out = MetricsExposition()
         out.family("tokencentral_token_expires_in_seconds", "gauge", "Seconds until the stored token expires (0: no token).")
-        for app in apps { out.sample([("app", app.appid)], app.gauges.expiresIn) }
+        let gauges = apps.map { $0.gauges(nowMillis: nowMillis) }
+        for (app, gauge) in zip(apps, gauges) { out.sample([("app", app.appid)], gauge.expiresIn) }
         out.family("tokencentral_token_age_seconds", "gauge", "Seconds since the stored token was fetched.")
-        for app in apps { out.sample([("app", app.appid)], app.gauges.age) }
+        for (app, gauge) in zip(apps, gauges) { out.sample([("app", app.appid)], gauge.age) }
         out.family("tokencentral_token_generation", "gauge", "Generation of the stored token: +1 per new token.")
-        for app in apps { out.sample([("app", app.appid)], Double(app.gauges.generation)) }
+        for (app, gauge) in zip(apps, gauges) { out.sample([("app", app.appid)], Double(gauge.generation)) }
 
         out.family("tokencentral_upstream_calls_total", "counter", "Calls to a token endpoint by this worker, by result.")
         for app in apps {

@@ -54,10 +54,10 @@ public struct PerAppMetricsFilter: Sendable {
     /// Every app, as before `metrics.per_app` existed.
     public static let all = PerAppMetricsFilter(mode: .all, schedule: RefreshSchedule(ahead: .seconds(300), lockTTL: .seconds(30)))
 
-    func includes(_ app: AppMetrics) -> Bool {
+    func includes(_ app: AppMetrics, nowMillis: Int64) -> Bool {
         switch mode {
         case .all: true
-        case .attention: app.attention.needsAttention(schedule: schedule)
+        case .attention: app.attention(nowMillis: nowMillis).needsAttention(schedule: schedule)
         case .off: false
         }
     }

@@ -12,7 +12,7 @@ extension AppRefresher {
     /// refused, and wakes the loop when it stands.
     func forceRefresh(_ request: ForcedRefreshRequest) async throws(RedisError) -> ForcedRefreshVerdict {
         let verdict = try await accept(request, snapshot: try await context.store.snapshot(app.appid))
-        if verdict.standingSince != nil { wakeup.signal() }
+        if verdict.standingSince != nil { wake() }
         return verdict
     }
 

@@ -14,23 +14,22 @@ extension AppRefresher {
         return try await clampImplausible(snapshot, loop: &loop)
     }
 
-    /// Writes the remembered token back when Redis serves an older one (or none); true when it wrote, or
-    /// waited out a refusal backoff first, so the loop reads again.
+    /// Writes the remembered token back when Redis serves an older one (or none). Returns when the next
+    /// pass is due if it wrote (at once: it reads again) or a refusal backoff holds it off; nil otherwise.
     ///
     /// A Sentinel failover that lost the last write, an RDB restore or a manual `SET` can put back a token
     /// issued before the one WeChat now holds as current: readers would get it until WeChat retires it.
     /// The write goes through the fence (as a re-seed, keeping the token's generation), so a newer token
     /// another worker stored meanwhile always wins. After a refusal the worker backs off like after a
     /// refused fetch.
-    func writeBackIfStale(_ snapshot: TokenStore.Snapshot, nowMillis now: Int64, loop: inout LoopState) async throws(RedisError) -> Bool {
+    func writeBackIfStale(_ snapshot: TokenStore.Snapshot, nowMillis now: Int64, loop: inout LoopState)
+        async throws(RedisError) -> ContinuousClock.Instant?
+    {
         guard let remembered = loop.remembered,
             let staleness = context.stateCheck.staleness(
                 remembered: remembered, stored: snapshot.status, keyToken: snapshot.keyToken, nowMillis: now)
-        else { return false }
-        if let until = loop.refusals.waitUntil(now: .now) {
-            await wakeup.wait(until: until)
-            return true
-        }
+        else { return nil }
+        if let until = loop.refusals.waitUntil(now: .now) { return until }
         let outcome = try await context.store.write(
             appid: app.appid, token: remembered.token, issued: remembered.issuedMin...remembered.issuedMax,
             lifetimeMillis: remembered.lifetime, worker: remembered.worker, grant: remembered.grant ?? app.grant,
@@ -46,7 +45,7 @@ extension AppRefresher {
                            metadata: metadata)
         }
         noteWriteOutcome(outcome, fetched: nil, loop: &loop)
-        return true
+        return .now
     }
 
     /// After every fenced write of this worker: ends or extends its streak of refusals (see `RefusedWrites`),
@@ -115,10 +114,11 @@ extension AppRefresher {
         return true
     }
 
-    /// The watchdog's look at this app (every check interval): wakes the loop when Redis no longer serves
-    /// the token this worker knows, and frees a lease key left without a TTL.
-    func recheck(_ check: TokenStore.Recheck, nowMillis now: Int64) async throws(RedisError) {
-        if check.lockWithoutTTL {
+    /// What the watchdog reports of this app (only apps with findings): frees a lease key left without
+    /// a TTL, and wakes a pass to re-read Redis when it no longer serves the token this worker knows or a
+    /// forced refresh stands.
+    func attend(_ findings: TokenStore.WatchFinding) async throws(RedisError) {
+        if findings.contains(.lockWithoutTTL) {
             let ttl = context.schedule.leaseTTL(lifetimeMillis: remembered?.lifetime)
             if try await context.store.repairLockWithoutTTL(app.appid, ttl: ttl) {
                 context.metrics.anomaly(.lockWithoutTTL)
@@ -127,8 +127,13 @@ extension AppRefresher {
                 wake()
             }
         }
-        guard let keyToken = check.keyToken else { return wake() }
-        if let remembered, remembered.isValid(atMillis: now), keyToken != remembered.token || (check.generation ?? 0) < remembered.generation { wake() }
+        if !findings.isDisjoint(with: [.tokenDiffers, .forcedRefreshStanding]) { wake() }
+    }
+
+    /// What the watchdog asks Redis about this app at Redis time `now`: the valid token it remembers, if any.
+    func watched(nowMillis now: Int64) -> TokenStore.WatchedApp {
+        guard let remembered, remembered.isValid(atMillis: now) else { return TokenStore.WatchedApp(appid: app.appid) }
+        return TokenStore.WatchedApp(appid: app.appid, generation: remembered.generation, token: remembered.token)
     }
 }
 

@@ -13,14 +13,17 @@ struct FetchedWrite: Sendable {
 }
 
 extension AppRefresher {
-    func refreshUnderLease(reason: RefreshReason, loop: inout LoopState) async throws(RedisError) {
-        if reason == .missing, loop.remembered == nil {
+    /// Refreshes under the lease if this worker gets it; returns when the next pass is due.
+    func refreshUnderLease(reason: RefreshReason, loop: inout LoopState) async throws(RedisError) -> ContinuousClock.Instant {
+        if reason == .missing, loop.remembered == nil, !loop.missingGraceGiven {
             // No token anywhere in Redis. On a first start nobody has one, but after a flush or a restart
             // without persistence another worker may still hold it in memory and re-seeds it within one
-            // check interval: give it that chance before spending an upstream call.
-            await wakeup.wait(until: .now + context.checkInterval)
-            if try await context.store.snapshot(app.appid).status.record != nil { return }
+            // check interval: give it that chance before spending an upstream call. The next pass (then,
+            // or when woken earlier) reads Redis again and fetches if the token is still missing.
+            loop.missingGraceGiven = true
+            return .now + context.checkInterval
         }
+        loop.missingGraceGiven = false
         let ttl = context.schedule.leaseTTL(lifetimeMillis: loop.remembered?.lifetime)
         // The permit comes first: a worker holds a lease only while it can make the call (see `FetchPermits`).
         let leased = try await context.fetchPermits.withPermit { () async throws(RedisError) -> Bool in
@@ -37,13 +40,12 @@ extension AppRefresher {
             try await context.store.release(lease)
             return true
         }
-        if leased == false {
-            // Another worker refreshes. Wait for its `P:refreshed` (wakes us) or poll often enough to take
-            // over within one lease TTL if it died; a standing forced refresh is in meta, so it is not
-            // lost either way.
-            metrics.lockContended.increment()
-            await wakeup.wait(until: .now + ttl / 2)
-        }
+        guard leased == false else { return .now }
+        // Another worker refreshes. Wait for its `P:refreshed` (wakes us) or poll often enough to take
+        // over within one lease TTL if it died; a standing forced refresh is in meta, so it is not
+        // lost either way.
+        metrics.lockContended.increment()
+        return .now + ttl / 2
     }
 
     private func refresh(lease: RefreshLease, loop: inout LoopState) async throws(RedisError) {
@@ -123,7 +125,6 @@ extension AppRefresher {
                 issuedMin: write.issued.lowerBound, issuedMax: write.issued.upperBound)
             loop.highestGeneration = max(loop.highestGeneration, generation)
             remember(written, loop: &loop)
-            metrics.observe(written, nowMillis: write.issued.upperBound)
         }
         record(outcome, of: write, loop: &loop)
         noteWriteOutcome(outcome, fetched: write.fetched, loop: &loop)

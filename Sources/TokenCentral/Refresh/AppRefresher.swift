@@ -3,42 +3,60 @@ import Logging
 import RedisClient
 import Synchronization
 
-/// Keeps one app's token valid in Redis, in one worker. Every worker runs one per app; the refresh
+/// Keeps one app's token valid in Redis, in one worker. Every worker has one per app; the refresh
 /// lease makes exactly one of them call upstream per token lifetime.
 ///
-/// The loop: write a fetched token a Redis failure kept out → read meta and the Redis clock → follow a
-/// step of that clock and clamp implausible meta → write the remembered token back if Redis lost it or
-/// serves an older one (`AppRefresher+Reconcile.swift`) → decide (pure `RefreshSchedule`) → either sleep until
-/// due (woken early by `P:refreshed`, forced refreshes, resubscribes and the watchdog) or take the
-/// lease and refresh (`AppRefresher+Refresh.swift`). A forced refresh is put to Redis first
-/// (`AppRefresher+Forced.swift`), where it stands until a newer token is written.
+/// One pass (`pass()`, run by the worker's `PassScheduler`): write a fetched token a Redis failure kept out
+/// → read meta and the Redis clock → follow a step of that clock and clamp implausible meta → write the
+/// remembered token back if Redis lost it or serves an older one (`AppRefresher+Reconcile.swift`) → decide
+/// (pure `RefreshSchedule`) → either return when it is due (woken early by `P:refreshed`, forced refreshes,
+/// resubscribes and the watchdog) or take the lease and refresh (`AppRefresher+Refresh.swift`). A forced
+/// refresh is put to Redis first (`AppRefresher+Forced.swift`), where it stands until a newer token is written.
+///
+/// No task of its own and no logger of its own: at 100,000 apps every word per app counts.
 final class AppRefresher: Sendable {
     let app: AppConfiguration
-    let context: RefreshContext
+    private let shared: SharedRefreshContext
     let metrics: AppMetrics
-    let logger: Logger
-    let wakeup = Wakeup()
+    /// Its entry in the worker's scheduler: `wake()` makes it due there.
+    private let entry: Int
+    private let scheduler: PassScheduler
     let forced = Mutex(PendingForcedRefresh())
     /// The request this worker got accepted and has not yet counted (`settleAccepted`).
     let accepted = Mutex<AcceptedRequest?>(nil)
-    /// `LoopState.remembered`, readable outside the loop for the watchdog's gauges.
+    /// What passes carry from one to the next; the scheduler never runs two passes of one app at once.
+    private let loopState: Mutex<LoopState>
+    /// `LoopState.remembered`, readable outside a pass for the watchdog and the gauges.
     private let latest = Mutex<TokenRecord?>(nil)
 
-    /// The token this worker would write back, as the loop last remembered it.
+    /// What every app of this worker shares.
+    var context: RefreshContext { shared.value }
+
+    /// The token this worker would write back, as the last pass remembered it.
     var remembered: TokenRecord? { latest.withLock { $0 } }
 
-    init(app: AppConfiguration, context: RefreshContext) {
-        self.app = app
-        self.context = context
-        self.metrics = AppMetrics(appid: app.appid, endpoint: WeChatUpstream.endpointPath(app.grant))
+    /// The worker's logger with this app's id: built when a message is logged, not kept per app.
+    var logger: Logger {
         var logger = context.logger
         logger[metadataKey: LogKey.appID] = "\(app.appid)"
-        self.logger = logger
+        return logger
+    }
+
+    init(app: AppConfiguration, context: SharedRefreshContext, entry: Int, scheduler: PassScheduler) {
+        self.app = app
+        shared = context
+        let context = context.value
+        self.metrics = AppMetrics(appid: app.appid, endpoint: WeChatUpstream.endpointPath(app.grant))
+        self.entry = entry
+        self.scheduler = scheduler
+        let policy = context.failurePolicy
+        loopState = Mutex(LoopState(refusals: RefusedWrites(
+            backoff: Backoff(initial: policy.retryInitial, maximum: max(policy.retryMaximum, policy.retryInitial)))))
     }
 
     /// Re-read Redis now: a new token was announced, the subscription was re-established, or the key vanished.
     func wake() {
-        wakeup.signal()
+        scheduler.wake(entry)
     }
 
     /// Queues a forced refresh heard on `P:refresh` for the loop's next pass; requests arriving before
@@ -47,39 +65,33 @@ final class AppRefresher: Sendable {
     func requestForcedRefresh(_ request: ForcedRefreshRequest) {
         let knownCurrent = latest.withLock { $0?.token }
         if !forced.withLock({ $0.add(request, knownCurrent: knownCurrent) }) { metrics.forcedRefresh(.deduplicated) }
-        wakeup.signal()
+        wake()
     }
 
-    /// Updates the per-app gauges from memory (no Redis round trip): called on every watchdog tick.
-    func observe(nowMillis: Int64) {
-        metrics.observe(latest.withLock { $0 }, nowMillis: nowMillis)
-    }
-
-    func run() async {
-        let policy = context.failurePolicy
-        var loop = LoopState(refusals: RefusedWrites(
-            backoff: Backoff(initial: policy.retryInitial, maximum: max(policy.retryMaximum, policy.retryInitial))))
-        while !Task.isCancelled {
-            do throws(RedisError) {
-                try await iterate(&loop)
-                if loop.redisFailures > 0 {
-                    // Debug: WorkerHealth logs an outage once per worker, not once per app.
-                    logger.debug("Redis reachable again")
-                    loop.redisFailures = 0
-                }
-            } catch {
-                context.metrics.redisErrorsInRefresh.increment()
-                if loop.redisFailures == 0 {
-                    logger.debug("Redis unavailable; keeping the last token in memory and retrying",
-                                   metadata: [LogKey.error: "\(error)"])
-                }
-                await wakeup.wait(until: .now + context.redisBackoff.delay(attempt: loop.redisFailures))
-                loop.redisFailures += 1
+    /// Runs one pass and returns when the next is due; a Redis error is retried with backoff.
+    func pass() async -> ContinuousClock.Instant {
+        var loop = loopState.withLock { $0 }
+        defer { loopState.withLock { $0 = loop } }
+        do throws(RedisError) {
+            let next = try await iterate(&loop)
+            if loop.redisFailures > 0 {
+                // Debug: WorkerHealth logs an outage once per worker, not once per app.
+                logger.debug("Redis reachable again")
+                loop.redisFailures = 0
             }
+            return next
+        } catch {
+            context.metrics.redisErrorsInRefresh.increment()
+            if loop.redisFailures == 0 {
+                logger.debug("Redis unavailable; keeping the last token in memory and retrying",
+                               metadata: [LogKey.error: "\(error)"])
+            }
+            defer { loop.redisFailures += 1 }
+            return .now + context.redisBackoff.delay(attempt: loop.redisFailures)
         }
     }
 
-    /// State only the loop touches.
+    /// State only passes touch.
     struct LoopState {
         /// The newest valid token this worker has seen: re-seeds Redis if Redis loses it.
         var remembered: TokenRecord?
@@ -91,23 +103,31 @@ final class AppRefresher: Sendable {
         var loggedError: String?
         /// A token fetched from upstream whose write to Redis failed. WeChat now takes it for the current
         /// one, so it is written before anything else, and never dropped for an older one from memory.
-        var unwritten: FetchedWrite?
+        var unwritten: FetchedWrite? {
+            get { unwrittenBox?.write }
+            set { unwrittenBox = newValue.map(UnwrittenBox.init) }
+        }
+        /// Boxed: rarely set, and inline it would take 150 bytes of every app.
+        fileprivate var unwrittenBox: UnwrittenBox? = nil
         /// Backs off scheduled fetches after the fence refused this worker's token.
         var refusals: RefusedWrites
+        /// A pass found no token anywhere and gave other workers one check interval to re-seed it: the
+        /// next pass that still finds none fetches (see `refreshUnderLease`).
+        var missingGraceGiven = false
         /// The sum of Redis clock steps back this app has followed (see `RedisClockMonitor`).
         var clockShiftApplied = ClockShift()
     }
 
-    private func iterate(_ loop: inout LoopState) async throws(RedisError) {
+    /// One pass; returns when the next is due.
+    private func iterate(_ loop: inout LoopState) async throws(RedisError) -> ContinuousClock.Instant {
         if let unwritten = loop.unwritten { try await write(unwritten, loop: &loop) }
         let snapshot = try await context.store.snapshot(app.appid)
-        if try await reconcileTimes(snapshot, loop: &loop) { return }
+        if try await reconcileTimes(snapshot, loop: &loop) { return .now }
         let now = snapshot.time.redisNow()
         loop.highestGeneration = max(loop.highestGeneration, snapshot.status.record?.generation ?? 0)
         if let record = snapshot.status.record, record.isValid(atMillis: now) { remember(record, loop: &loop) }
-        metrics.observe(snapshot.status.record, nowMillis: now)
 
-        if try await writeBackIfStale(snapshot, nowMillis: now, loop: &loop) { return }
+        if let next = try await writeBackIfStale(snapshot, nowMillis: now, loop: &loop) { return next }
 
         settleAccepted(snapshot)
         var status = snapshot.status
@@ -117,14 +137,14 @@ final class AppRefresher: Sendable {
         }
         switch context.schedule.decide(status, appid: app.appid, nowMillis: now) {
         case .wait(let until):
-            await wakeup.wait(until: snapshot.time.localInstant(forRedisMillis: until))
+            loop.missingGraceGiven = false
+            return snapshot.time.localInstant(forRedisMillis: until)
         case .refresh(let reason):
             if reason != .forced, let until = loop.refusals.waitUntil(now: .now) {
                 // The fence refused this worker's last token: fetching again at once would be refused the same way.
-                await wakeup.wait(until: until)
-            } else {
-                try await refreshUnderLease(reason: reason, loop: &loop)
+                return until
             }
+            return try await refreshUnderLease(reason: reason, loop: &loop)
         }
     }
 
@@ -153,5 +173,25 @@ final class AppRefresher: Sendable {
     func setRemembered(_ record: TokenRecord?, loop: inout LoopState) {
         loop.remembered = record
         latest.withLock { $0 = record }
+        metrics.observe(record)
+    }
+}
+
+/// A fetched token waiting to be written (`LoopState.unwritten`).
+private final class UnwrittenBox: Sendable {
+    let write: FetchedWrite
+
+    init(_ write: FetchedWrite) {
+        self.write = write
+    }
+}
+
+/// One `RefreshContext` for all the apps of a worker, held by reference: inline, it would cost every
+/// app a few hundred bytes.
+final class SharedRefreshContext: Sendable {
+    let value: RefreshContext
+
+    init(_ value: RefreshContext) {
+        self.value = value
     }
 }

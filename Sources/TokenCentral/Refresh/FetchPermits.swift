@@ -22,9 +22,12 @@ final class FetchPermits: Sendable {
     }
 
     private let state: Mutex<State>
+    /// How many upstream calls may be in flight at once.
+    let limit: Int
 
     init(limit: Int) {
         precondition(limit > 0, "at least one upstream call must be allowed")
+        self.limit = limit
         state = Mutex(State(available: limit))
     }
 

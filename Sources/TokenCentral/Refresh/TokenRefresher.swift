@@ -5,18 +5,27 @@ import RedisClient
 import ServiceLifecycle
 import Synchronization
 
-/// The refresher of one worker: an `AppRefresher` per configured app, the pub/sub listener that wakes
-/// them (`P:refreshed`) or forces them (`P:refresh`), and a watchdog that notices vanished token keys.
+/// The refresher of one worker: an `AppRefresher` per configured app, whose passes one `PassScheduler`
+/// runs on a few runner tasks; the pub/sub listener that wakes them (`P:refreshed`) or forces them
+/// (`P:refresh`); and a watchdog that notices vanished token keys.
 ///
-/// On graceful shutdown (SIGTERM/SIGINT) every loop is cancelled: no new lease is taken, and a lease
-/// held during an upstream call is released as that call unwinds.
+/// On graceful shutdown (SIGTERM/SIGINT) the runners stop: no new lease is taken, and a lease held
+/// during an upstream call is released as that call unwinds.
 public final class TokenRefresher: Service, Sendable {
-    private let refreshers: [String: AppRefresher]
-    /// Every app's metrics, in appid order: the order `/metrics` lists them in.
+    /// Every app's refresher, in appid order (the order `/metrics` lists them in); its index is its
+    /// entry in `scheduler`.
+    private let refreshers: [AppRefresher]
+    private let entries: [String: Int]
+    private let scheduler: PassScheduler
+    /// Runner tasks: every upstream call permit can be in use while as many passes again, and a reserve,
+    /// keep Redis-only work (re-seeding, forced-refresh acceptance, waits) moving.
+    private let runners: Int
     private let appMetrics: [AppMetrics]
     private let store: TokenStore
     private let checkInterval: Duration
     private let clock: RedisClockMonitor
+    /// The watchdog's last Redis clock reading: the scrape-time gauges count from it.
+    private let lastTime = Mutex<RedisTimeSample?>(nil)
     let metrics: TokenMetrics
     private let logger: Logger
     private let rejectedMessages = RateLimitedLog(interval: .seconds(10))
@@ -30,10 +39,14 @@ public final class TokenRefresher: Service, Sendable {
     let tokenView: TokenView
 
     init(apps: [AppConfiguration], context: RefreshContext, checkInterval: Duration) {
-        var refreshers: [String: AppRefresher] = [:]
-        for app in apps { refreshers[app.appid] = AppRefresher(app: app, context: context) }
-        self.refreshers = refreshers
-        self.appMetrics = refreshers.values.map(\.metrics).sorted { $0.appid < $1.appid }
+        let sorted = apps.sorted { $0.appid < $1.appid }
+        let scheduler = PassScheduler(count: sorted.count)
+        let shared = SharedRefreshContext(context)
+        refreshers = sorted.enumerated().map { AppRefresher(app: $1, context: shared, entry: $0, scheduler: scheduler) }
+        entries = Dictionary(sorted.enumerated().map { ($1.appid, $0) }, uniquingKeysWith: { first, _ in first })
+        self.scheduler = scheduler
+        runners = min(max(sorted.count, 1), 2 * context.fetchPermits.limit + 16)
+        self.appMetrics = refreshers.map(\.metrics)
         self.store = context.store
         self.checkInterval = checkInterval
         self.clock = context.clock
@@ -43,26 +56,29 @@ public final class TokenRefresher: Service, Sendable {
         self.tokenView = context.tokenView
     }
 
-    public var appIDs: [String] { refreshers.keys.sorted() }
+    public var appIDs: [String] { refreshers.map(\.app.appid) }
+
+    private func refresher(_ appid: String) -> AppRefresher? {
+        entries[appid].map { refreshers[$0] }
+    }
 
     /// Forces a refresh of `appid` (the HTTP API's entry point): put to Redis at once, so the caller
     /// learns whether it stands or was refused, and why. Nil for an app this worker does not serve.
     public func forceRefresh(appid: String, badToken: String?) async throws(RedisError) -> ForcedRefreshVerdict? {
-        try await refreshers[appid]?.forceRefresh(ForcedRefreshRequest(badToken: badToken))
+        try await refresher(appid)?.forceRefresh(ForcedRefreshRequest(badToken: badToken))
     }
 
     /// The per-app metrics (and the forced-refresh counts of unknown apps) in the Prometheus text format.
     func renderAppMetrics() -> [UInt8] {
-        MetricsExposition.render(appMetrics, worker: metrics)
+        let nowMillis = lastTime.withLock { $0 }?.redisNow() ?? Int64(Date().timeIntervalSince1970 * 1000)
+        return MetricsExposition.render(appMetrics, worker: metrics, nowMillis: nowMillis)
     }
 
     public func run() async throws {
-        logger.info("refresher starting", metadata: ["apps": "\(refreshers.count)", LogKey.redisAddress: "\(store.redis.endpoint)"])
+        logger.info("refresher starting", metadata: ["apps": "\(refreshers.count)", "runners": "\(runners)", LogKey.redisAddress: "\(store.redis.endpoint)"])
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                for refresher in self.refreshers.values {
-                    group.addTask { await refresher.run() }
-                }
+                group.addTask { await self.scheduler.run(runners: self.runners, self) }
                 group.addTask { await self.listen() }
                 group.addTask { await self.watchTokenKeys() }
                 await group.waitForAll()
@@ -83,7 +99,7 @@ public final class TokenRefresher: Service, Sendable {
                 subscribedBefore = true
                 health.subscribed()
                 logger.debug("subscribed", metadata: ["channels": "\(channels)"])
-                for refresher in refreshers.values { refresher.wake() }
+                scheduler.wakeAll()
                 ticketMessages.deliver(.resubscribed)
                 tokenView.subscribed()
             case .message(let message) where message.channel == store.keys.refreshedChannel:
@@ -91,7 +107,7 @@ public final class TokenRefresher: Service, Sendable {
                 if let announcement { ticketMessages.deliver(.announced(announcement)) }
                 // Ticket announcements are the `TicketRefresher`'s only.
                 if let announcement, announcement.ticket == nil {
-                    refreshers[announcement.appid]?.wake()
+                    refresher(announcement.appid)?.wake()
                     refreshWaiters.announce(announcement.appid)
                 }
             case .message(let message):
@@ -105,7 +121,7 @@ public final class TokenRefresher: Service, Sendable {
         case .success(let message) where message.ticket != nil:
             ticketMessages.deliver(.requested(message))
         case .success(let message):
-            guard let refresher = refreshers[message.appid] else {
+            guard let refresher = refresher(message.appid) else {
                 metrics.forcedForUnknownApp.increment()
                 rejectedMessages.log(logger, "forced refresh for an app this worker does not serve", metadata: [LogKey.appID: "\(message.appid)"])
                 return
@@ -118,12 +134,12 @@ public final class TokenRefresher: Service, Sendable {
     }
 
     /// Every `checkInterval`: wake apps whose token key vanished (FLUSHALL, restart without persistence) or
-    /// holds an older token than the one they know (failover, restore), so they write theirs back; wake
-    /// apps with a forced refresh standing in meta (the worker that accepted it may have died) or one this
-    /// worker accepted and has yet to count; free lease keys left without a TTL; wake every app when the
-    /// Redis clock stepped back, so each moves its times with it; and refresh the expiry gauges.
+    /// holds another token than the one they know (failover, restore, hand edit), so they write theirs
+    /// back; wake apps with a forced refresh standing in meta (the worker that accepted it may have died)
+    /// or one this worker accepted and has yet to count; free lease keys left without a TTL; wake every
+    /// app when the Redis clock stepped back, so each moves its times with it. Redis reports only the
+    /// apps that need attention (`TokenStore.watch`), so an idle tick costs little however many apps.
     private func watchTokenKeys() async {
-        let appids = appIDs
         var steppedBack = clock.steppedBack
         while !Task.isCancelled {
             do { try await Task.sleep(for: checkInterval) } catch { return }
@@ -132,20 +148,24 @@ public final class TokenRefresher: Service, Sendable {
                 clock.observe(sample, metrics: metrics, logger: logger)
                 if clock.steppedBack != steppedBack {
                     steppedBack = clock.steppedBack
-                    for refresher in refreshers.values { refresher.wake() }
+                    scheduler.wakeAll()
                 }
+                lastTime.withLock { $0 = sample }
                 let now = sample.redisNow()
-                for refresher in refreshers.values { refresher.observe(nowMillis: now) }
-                for check in try await store.recheck(appids) {
-                    guard let refresher = refreshers[check.appid] else { continue }
-                    try await refresher.recheck(check, nowMillis: now)
-                    if check.forcedRefreshStanding { refresher.wake() }
+                for (entry, findings) in try await store.watch(refreshers.map { $0.watched(nowMillis: now) }) {
+                    try await refreshers[entry].attend(findings)
                 }
                 // A request this worker got accepted may have been withdrawn, which announces nothing.
-                for refresher in refreshers.values where refresher.awaitsSettlement { refresher.wake() }
+                for refresher in refreshers where refresher.awaitsSettlement { refresher.wake() }
             } catch {
                 metrics.redisErrorsInWatchdog.increment()
             }
         }
+    }
+}
+
+extension TokenRefresher: PassJobs {
+    func runPass(_ entry: Int) async -> ContinuousClock.Instant {
+        await refreshers[entry].pass()
     }
 }

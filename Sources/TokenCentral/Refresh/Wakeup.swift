@@ -2,18 +2,18 @@ import Synchronization
 
 /// Lets one waiting task sleep until a deadline or until someone signals it, whichever comes first.
 ///
-/// Signals that arrive while nobody waits are remembered (coalesced into one), so a new token
-/// announced while the app's loop was busy still makes its next wait return at once.
+/// Signals that arrive while nobody waits are remembered (coalesced into one), so an entry made due
+/// while the scheduler's dispatcher was busy still makes its next wait return at once.
 final class Wakeup: Sendable {
     private struct State {
         var pending = false
-        var waiter: UnsafeContinuation<Void, Never>?
+        var waiter: CheckedContinuation<Void, Never>?
     }
 
     private let state = Mutex(State())
 
     func signal() {
-        let waiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard let waiter = state.waiter else {
                 state.pending = true
                 return nil
@@ -37,7 +37,7 @@ final class Wakeup: Sendable {
 
     private func waitForSignal() async {
         await withTaskCancellationHandler {
-            await withUnsafeContinuation { continuation in
+            await withCheckedContinuation { continuation in
                 let resumeNow = state.withLock { state -> Bool in
                     if state.pending {
                         state.pending = false
@@ -50,7 +50,7 @@ final class Wakeup: Sendable {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
                 defer { state.waiter = nil }
                 return state.waiter
             }

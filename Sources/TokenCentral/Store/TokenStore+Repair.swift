@@ -3,35 +3,6 @@ import RedisClient
 /// Repairs of state in Redis that workers did not write, or that a clock step made wrong.
 /// Every one is a compare-and-set on what the worker read, so workers that find the same fault repair it once.
 extension TokenStore {
-    /// What the watchdog reads of one app every check interval (`recheck`).
-    public struct Recheck: Sendable, Hashable {
-        public var appid: String
-        /// What readers get from `P:{APPID}:access_token`; nil when the key is gone.
-        public var keyToken: String?
-        /// `generation` in meta; nil when meta (or the field) is gone.
-        public var generation: Int?
-        /// `P:{APPID}:lock` exists without a TTL: no worker wrote it so, and it would block the app forever.
-        public var lockWithoutTTL: Bool
-        /// `forced_at` is set in meta: a forced refresh stands, perhaps accepted by a worker that died since.
-        public var forcedRefreshStanding: Bool
-    }
-
-    /// The key, the generation, the standing forced refresh and the lease TTL of every app in `appids`, in one pipelined round trip.
-    public func recheck(_ appids: [String]) async throws(RedisError) -> [Recheck] {
-        let commands = appids.flatMap { appid in
-            [RedisCommand("GET", keys.accessToken(appid)), RedisCommand("HMGET", keys.meta(appid), "generation", "forced_at"),
-             RedisCommand("PTTL", keys.lock(appid))]
-        }
-        let replies = try await redis.pipeline(commands)
-        return appids.enumerated().map { index, appid in
-            let base = index * 3
-            let meta = replies[base + 1].array ?? []
-            return Recheck(
-                appid: appid, keyToken: replies[base].string, generation: meta.first?.string.flatMap { Int($0) },
-                lockWithoutTTL: replies[base + 2].integer == -1, forcedRefreshStanding: meta.count > 1 && !meta[1].isNull)
-        }
-    }
-
     /// Gives a lease key without a TTL the lease TTL, so a lease nobody renews frees itself; true when it
     /// did. The key is not deleted: if a worker does hold it, it keeps the usual time to finish.
     public func repairLockWithoutTTL(_ appid: String, ttl: Duration) async throws(RedisError) -> Bool {
