@@ -61,11 +61,16 @@ import Testing
     @Test func callWaitsForTheNextSecondWhenThisOneIsFull() async throws {
         let keys = TokenKeys(prefix: uniquePrefix("rate"))
         let limiter = try limiter(keys, limit: 1, maxWait: .seconds(5))
-        let first = try await limiter.acquire()
-        let second = try await limiter.acquire()
-        #expect(!first.waited)
-        #expect(second.waited)
-        #expect(second.second > first.second)
+        // A loaded machine may cross a second boundary between two calls (then nothing waits): the
+        // rule holds on every pair, and some pair of a few falls within one second.
+        var waited = false
+        for _ in 0..<5 where !waited {
+            let first = try await limiter.acquire()
+            let second = try await limiter.acquire()
+            #expect(second.second > first.second)
+            waited = second.waited
+        }
+        #expect(waited)
         try await deleteKeys(withPrefix: keys.prefix, on: limiter.redis)
     }
 
