@@ -178,14 +178,37 @@ public final class SentinelFixture: @unchecked Sendable {
 }
 
 /// Runs `body` with a started `SentinelFixture`, stopping its processes whatever happens.
+///
+/// Its five ports come from `freeLoopbackPort`, and the kernel may hand one of them to another
+/// process's connection before the server binds it: a fixture that lost a port that way is started
+/// again on new ports, at most three times.
 public func withSentinelFixture(sentinelPassword: String? = nil, _ body: (SentinelFixture) async throws -> Void) async throws {
-    let fixture = try SentinelFixture(sentinelPassword: sentinelPassword)
-    do {
-        try await fixture.start()
-        try await body(fixture)
-    } catch {
+    for attempt in 1...3 {
+        let fixture = try SentinelFixture(sentinelPassword: sentinelPassword)
+        do {
+            try await fixture.start()
+        } catch {
+            await fixture.stop()
+            if attempt < 3, fixture.lostAPort { continue }
+            throw error
+        }
+        do {
+            try await body(fixture)
+        } catch {
+            await fixture.stop()
+            throw error
+        }
         await fixture.stop()
-        throw error
+        return
     }
-    await fixture.stop()
+}
+
+extension SentinelFixture {
+    /// Whether a server of this fixture exited because another process held its port.
+    var lostAPort: Bool {
+        let logs = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
+        return logs.contains { log in
+            log.pathExtension == "log" && ((try? String(contentsOf: log, encoding: .utf8))?.contains("Address already in use") ?? false)
+        }
+    }
 }
