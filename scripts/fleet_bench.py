@@ -139,7 +139,8 @@ def main():
         fill_peak = max(sampler.per_second)
         if args.large:
             fill_redis_peak = window.stop()
-            print(f"{args.apps} apps, 3 workers, upstream.rate_limit {args.rate_limit}/s: all first tokens after "
+            stored = "all first tokens" if have == args.apps else f"{have} of {args.apps} first tokens"
+            print(f"{args.apps} apps, 3 workers, upstream.rate_limit {args.rate_limit}/s: {stored} after "
                   f"{filled:.1f} s (busiest second: {fill_redis_peak} calls counted in Redis; busiest "
                   f"sample of the mock {max(sampler.rates):.0f} calls/s)")
             print(f"{args.apps} apps: resident memory per worker: " + ", ".join(memory(w.pid) for w in workers))
