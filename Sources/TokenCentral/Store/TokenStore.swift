@@ -38,10 +38,15 @@ public struct TokenStore: Sendable {
     /// The token business servers read (`P:{APPID}:access_token`) and the milliseconds it has left, in
     /// one pipelined round trip (`GET` + `PTTL`); nil when there is none.
     public func readableToken(_ appid: String) async throws(RedisError) -> (token: String, millisecondsLeft: Int)? {
-        let key = keys.accessToken(appid)
+        try await readable(keys.accessToken(appid)).map { (token: $0.value, millisecondsLeft: $0.millisecondsLeft) }
+    }
+
+    /// A raw value key as readers read it (a token or a ticket) and the milliseconds it has left, in one
+    /// pipelined round trip (`GET` + `PTTL`); nil when there is none.
+    func readable(_ key: String) async throws(RedisError) -> (value: String, millisecondsLeft: Int)? {
         let replies = try await redis.pipeline([RedisCommand("GET", key), RedisCommand("PTTL", key)])
-        guard let token = replies[0].string, !token.isEmpty, let left = replies[1].integer, left > 0 else { return nil }
-        return (token, left)
+        guard let value = replies[0].string, !value.isEmpty, let left = replies[1].integer, left > 0 else { return nil }
+        return (value, left)
     }
 
     /// Reads the Redis clock alone.
