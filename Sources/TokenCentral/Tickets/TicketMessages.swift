@@ -13,14 +13,22 @@ final class TicketMessages: Sendable {
         case requested(RefreshMessage)
     }
 
-    private let handler = Mutex<(@Sendable (Event) -> Void)?>(nil)
+    /// The receiver, wrapped: a closure stored directly as a `Mutex`'s generic value is re-wrapped in a
+    /// reabstraction thunk at every `withLock` access, so each delivered event made every later call one
+    /// level deeper. After the announcements of a 100,000-app fill that chain took most of a worker's CPU
+    /// and would in the end overflow the stack. A struct field keeps the closure as it was stored.
+    private struct Handler: Sendable {
+        let receive: @Sendable (Event) -> Void
+    }
+
+    private let handler = Mutex<Handler?>(nil)
 
     /// Sets who receives the events (the worker's `TicketRefresher`).
     func deliver(to handler: @escaping @Sendable (Event) -> Void) {
-        self.handler.withLock { $0 = handler }
+        self.handler.withLock { $0 = Handler(receive: handler) }
     }
 
     func deliver(_ event: Event) {
-        handler.withLock { $0 }?(event)
+        handler.withLock { $0 }?.receive(event)
     }
 }
