@@ -33,6 +33,18 @@ extension TokenStoreTests {
         try await cleanUp()
     }
 
+    @Test func theWatchFindsAMissingKeyWhoseTokenMetaStillHoldsForAWorkerRememberingNone() async throws {
+        _ = try await storedGeneration()
+        try await store.redis.send("DEL", store.keys.accessToken(appid))
+        #expect(try await watched(0).first?.findings == .tokenDiffers, "a worker without memory re-seeds the key from meta")
+        try await cleanUp()
+    }
+
+    @Test func theWatchIgnoresAnAppWithNoTokenAnywhereThatNoWorkerRemembers() async throws {
+        #expect(try await store.watch([TokenStore.WatchedApp(appid: "wxneverstored")]).isEmpty,
+                "its pass fetches when due; a wake at every tick would only re-read an empty Redis")
+    }
+
     @Test func theWatchFindsAKeySetByHandThatDiffersFromMeta() async throws {
         let generation = try await storedGeneration()
         try await store.redis.send("SET", store.keys.accessToken(appid), "hand-set")
@@ -74,7 +86,7 @@ extension TokenStoreTests {
         var apps = Array(repeating: TokenStore.WatchedApp(appid: appid, generation: generation, token: "token-one"),
                          count: 3 * TokenStore.watchBatch / 2)
         let missing = TokenStore.watchBatch + 7
-        apps[missing] = TokenStore.WatchedApp(appid: "wxneverstored")
+        apps[missing] = TokenStore.WatchedApp(appid: "wxlostitstoken", generation: 3, token: "token-lost")
         let found = try await store.watch(apps)
         #expect(found.map(\.index) == [missing])
         try await cleanUp()

@@ -41,8 +41,8 @@ extension TokenStore {
         public let rawValue: Int
         public init(rawValue: Int) { self.rawValue = rawValue }
 
-        /// Readers would not get the token this worker knows: the key is gone, differs from meta's token,
-        /// or from the remembered one in generation or tail (a restore, failover or hand edit; or a newer
+        /// Readers would not get the token this worker knows: the key is gone while meta or memory holds a
+        /// token, differs from meta's token, or from the remembered one in generation or tail (a restore, failover or hand edit; or a newer
         /// token whose announcement was lost). A pass re-reads and writes back or remembers.
         public static let tokenDiffers = WatchFinding(rawValue: 1)
         /// `P:{APPID}:lock` exists without a TTL: no worker wrote it so, and it would block the app forever.
@@ -79,7 +79,11 @@ extension TokenStore {
 
     /// ARGV: the key prefix, then per app one `appid generation tail` (generation 0: none remembered; one
     /// argument per app rather than three keeps the worker's side of a tick to one allocation an app). Returns a flat
-    /// list of (0-based position, findings bits) for the apps with findings only. The key names are built
+    /// list of (0-based position, findings bits) for the apps with findings only.
+    ///
+    /// An app with no token in key or meta and none remembered is no finding: its pass already fetches when
+    /// due, and waking it cannot re-seed anything. Flagging it woke every app of a first fill at every tick
+    /// (100,000 extra passes per worker each check interval). The key names are built
     /// here as `TokenKeys` builds them (one hash tag per app); the whole deployment is one Redis node.
     static let watchScript = RedisScript(
         """
@@ -92,7 +96,7 @@ extension TokenStore {
           local key = redis.call('GET', base .. 'access_token')
           local meta = redis.call('HMGET', base .. 'meta', 'token', 'generation', 'forced_at')
           local flags = 0
-          if not key or key ~= meta[1] then
+          if key ~= meta[1] then
             flags = 1
           elseif expected > 0 and (tonumber(meta[2]) ~= expected or string.sub(key, -#tail) ~= tail) then
             flags = 1
