@@ -28,6 +28,17 @@ import Testing
         #expect(Set(drain(&queue, now: start)) == [0, 1, 2])
     }
 
+    @Test func firstPassesStartFromTheFirstEntryRoundTheEnd() {
+        var queue = PassQueue(count: 5, now: start, first: 3)
+        #expect(drain(&queue, now: start) == [3, 4, 0, 1, 2])
+    }
+
+    @Test func workersWithDifferentIDsStartTheirFirstPassesAtDifferentEntries() {
+        let firsts = ["w0", "w1", "w2"].map { PassScheduler.firstEntry(worker: $0, count: 100_000) }
+        #expect(Set(firsts).count == 3)
+        #expect(PassScheduler.firstEntry(worker: "w1", count: 100_000) == firsts[1], "a restarted worker starts where it did")
+    }
+
     @Test func entriesAreHandedOutInDueOrderOnlyOnceDue() {
         var queue = queue(dueSeconds: [50, 10, 40, 20, 30, 60, 5])
         #expect(queue.nextDue == at(5))

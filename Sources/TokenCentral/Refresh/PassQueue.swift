@@ -21,11 +21,18 @@ struct PassQueue {
 
     private static let running: Int32 = -1
 
-    /// `count` entries, all due at `now`: every entry runs a first pass at start.
-    init(count: Int, now: Instant) {
+    /// `count` entries, all due by `now`: every entry runs a first pass at start, in order from entry
+    /// `first` round the end (see `PassScheduler.firstEntry`).
+    ///
+    /// The order is made explicit in the due instants (the k-th entry from `first` is due `count - k`
+    /// nanoseconds before `now`): a heap hands out equal instants in no particular order. The array is
+    /// sorted by due instant, so it already is a valid heap.
+    init(count: Int, now: Instant, first: Int = 0) {
         precondition(count < Int(Int32.max), "entries are indexed by Int32")
-        heap = (0..<count).map { Slot(due: now, entry: Int32($0)) }
-        positions = (0..<count).map { Int32($0) }
+        let first = count > 0 ? first % count : 0
+        heap = (0..<count).map { k in Slot(due: now - .nanoseconds(count - k), entry: Int32((first + k) % count)) }
+        positions = Array(repeating: 0, count: count)
+        for (position, slot) in heap.enumerated() { positions[Int(slot.entry)] = Int32(position) }
         wokenWhileRunning = Array(repeating: false, count: count)
     }
 

@@ -30,8 +30,22 @@ final class PassScheduler: Sendable {
     /// Wakes the dispatcher when an entry is due earlier than it sleeps, or a runner went idle.
     private let timer = Wakeup()
 
-    init(count: Int) {
-        state = Mutex(State(queue: PassQueue(count: count, now: .now)))
+    /// - Parameter first: the entry the first passes start from (`firstEntry(worker:count:)`).
+    init(count: Int, first: Int = 0) {
+        state = Mutex(State(queue: PassQueue(count: count, now: .now, first: first)))
+    }
+
+    /// Where a worker's first passes start: a stable hash of its id over the entries.
+    ///
+    /// Workers started together and walking the apps in the same order all reach each app at once: one
+    /// takes its lease, the others spend a lease attempt, a wait and a re-read on it, app after app. From
+    /// different starting points each worker fetches apps the others have not reached yet, and finds the
+    /// token already stored when it gets to theirs. The same id keeps its start across restarts.
+    static func firstEntry(worker: String, count: Int) -> Int {
+        guard count > 0 else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in worker.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(hash % UInt64(count))
     }
 
     /// Makes `entry` due now (see `PassQueue.wake`).

@@ -40,7 +40,8 @@ public final class TokenRefresher: Service, Sendable {
 
     init(apps: [AppConfiguration], context: RefreshContext, checkInterval: Duration) {
         let sorted = apps.sorted { $0.appid < $1.appid }
-        let scheduler = PassScheduler(count: sorted.count)
+        let scheduler = PassScheduler(
+            count: sorted.count, first: PassScheduler.firstEntry(worker: context.workerID, count: sorted.count))
         let shared = SharedRefreshContext(context)
         refreshers = sorted.enumerated().map { AppRefresher(app: $1, context: shared, entry: $0, scheduler: scheduler) }
         entries = Dictionary(sorted.enumerated().map { ($1.appid, $0) }, uniquingKeysWith: { first, _ in first })
