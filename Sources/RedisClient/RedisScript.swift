@@ -29,6 +29,30 @@ extension RedisClient {
         }
     }
 
+    /// Runs `script` once per argument list, all in one pipelined round trip, loading it first as
+    /// `evaluate` does (and once more after a `NOSCRIPT`). Replies in order; an error reply throws.
+    public func evaluateEach(
+        _ script: RedisScript,
+        keys: [any RedisArgument] = [],
+        argumentLists: [[any RedisArgument]]
+    ) async throws(RedisError) -> [RedisReply] {
+        if argumentLists.isEmpty { return [] }
+        var hash = scriptHashes.withLock { $0[script.source] }
+        if hash == nil { hash = try await load(script) }
+        var replies = try await pipeline(argumentLists.map { Self.evalsha(hash!, keys: keys, arguments: $0) })
+        if replies.contains(where: { serverError($0)?.serverErrorPrefix == "NOSCRIPT" }) {
+            let reloaded = try await load(script)
+            replies = try await pipeline(argumentLists.map { Self.evalsha(reloaded, keys: keys, arguments: $0) })
+        }
+        if let error = replies.lazy.compactMap(serverError).first { throw error }
+        return replies
+    }
+
+    private func serverError(_ reply: RedisReply) -> RedisError? {
+        guard case .error(let message) = reply else { return nil }
+        return RedisError(reply: message, endpoint: endpoint.description)
+    }
+
     private func load(_ script: RedisScript) async throws(RedisError) -> String {
         guard let hash = try await send("SCRIPT", "LOAD", script.source).string else {
             throw RedisError(.unexpectedReply, "SCRIPT LOAD did not return a SHA1", endpoint: endpoint.description)

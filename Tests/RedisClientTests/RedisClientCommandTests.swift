@@ -103,6 +103,21 @@ import Testing
         #expect(try await client.evaluate(script, keys: ["\(prefix):s"], arguments: [3]) == .integer(5))
     }
 
+    @Test func scriptRunsOfOnePipelineSurviveScriptFlushAndAnswerInOrder() async throws {
+        let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+        _ = try await client.evaluate(script, keys: ["\(prefix):e"], arguments: [0])
+        try await client.send("SCRIPT", "FLUSH")
+        let replies = try await client.evaluateEach(script, keys: ["\(prefix):e"], argumentLists: [[1], [10], [100]])
+        #expect(replies == [.integer(1), .integer(11), .integer(111)])
+    }
+
+    @Test func anErrorInOneScriptRunOfAPipelineThrows() async throws {
+        let script = RedisScript("if ARGV[1] == 'fail' then return redis.error_reply('ERR asked to fail') end return 1")
+        await #expect(throws: RedisError.self) {
+            try await client.evaluateEach(script, argumentLists: [["ok"], ["fail"]])
+        }
+    }
+
     @Test func selectsTheDatabaseFromTheURL() async throws {
         let base = try sharedRedisURL()
         let db3 = try RedisClient(url: String(base.dropLast()) + "3")

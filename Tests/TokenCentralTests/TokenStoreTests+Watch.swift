@@ -13,7 +13,9 @@ extension TokenStoreTests {
     }
 
     private func watched(_ generation: Int, token: String? = "token-one") async throws -> [(index: Int, findings: TokenStore.WatchFinding)] {
-        try await store.watch([TokenStore.WatchedApp(appid: appid, generation: generation, token: generation > 0 ? token : nil)])
+        var list = TokenStore.WatchList()
+        list.append(appid: appid, generation: generation, token: generation > 0 ? token : nil)
+        return try await store.watch(list)
     }
 
     private func cleanUp() async throws { try await deleteKeys(withPrefix: store.keys.prefix, on: store.redis) }
@@ -22,6 +24,15 @@ extension TokenStoreTests {
         let generation = try await storedGeneration()
         #expect(try await watched(generation).isEmpty)
         #expect(try await watched(0).isEmpty, "a worker remembering no token only asks for the key")
+        try await cleanUp()
+    }
+
+    @Test func theWatchReadsATokenTailThatHoldsSpaces() async throws {
+        let now = try await store.time().redisNow()
+        _ = try await write("a token with spaces", issued: -20 ... -10, at: now)
+        let generation = try #require(try await stored()?.generation)
+        #expect(try await watched(generation, token: "a token with spaces").isEmpty)
+        #expect(try await watched(generation, token: "a token with spacer").first?.findings == .tokenDiffers)
         try await cleanUp()
     }
 
@@ -41,7 +52,9 @@ extension TokenStoreTests {
     }
 
     @Test func theWatchIgnoresAnAppWithNoTokenAnywhereThatNoWorkerRemembers() async throws {
-        #expect(try await store.watch([TokenStore.WatchedApp(appid: "wxneverstored")]).isEmpty,
+        var list = TokenStore.WatchList()
+        list.append(appid: "wxneverstored")
+        #expect(try await store.watch(list).isEmpty,
                 "its pass fetches when due; a wake at every tick would only re-read an empty Redis")
     }
 
@@ -83,11 +96,16 @@ extension TokenStoreTests {
 
     @Test func theWatchReportsPositionsAcrossBatches() async throws {
         let generation = try await storedGeneration()
-        var apps = Array(repeating: TokenStore.WatchedApp(appid: appid, generation: generation, token: "token-one"),
-                         count: 3 * TokenStore.watchBatch / 2)
         let missing = TokenStore.watchBatch + 7
-        apps[missing] = TokenStore.WatchedApp(appid: "wxlostitstoken", generation: 3, token: "token-lost")
-        let found = try await store.watch(apps)
+        var list = TokenStore.WatchList()
+        for position in 0..<(3 * TokenStore.watchBatch / 2) {
+            if position == missing {
+                list.append(appid: "wxlostitstoken", generation: 3, token: "token-lost")
+            } else {
+                list.append(appid: appid, generation: generation, token: "token-one")
+            }
+        }
+        let found = try await store.watch(list)
         #expect(found.map(\.index) == [missing])
         try await cleanUp()
     }

@@ -130,10 +130,16 @@ extension AppRefresher {
         if !findings.isDisjoint(with: [.tokenDiffers, .forcedRefreshStanding]) { wake() }
     }
 
-    /// What the watchdog asks Redis about this app at Redis time `now`: the valid token it remembers, if any.
-    func watched(nowMillis now: Int64) -> TokenStore.WatchedApp {
-        guard let remembered, remembered.isValid(atMillis: now) else { return TokenStore.WatchedApp(appid: app.appid) }
-        return TokenStore.WatchedApp(appid: app.appid, generation: remembered.generation, token: remembered.token)
+    /// Adds what the watchdog asks Redis about this app at Redis time `now`: the valid token it remembers,
+    /// if any. Read in place, not copied out: a tick does this for every app.
+    func addWatched(to list: inout TokenStore.WatchList, nowMillis now: Int64) {
+        remembered { remembered in
+            if let remembered, remembered.isValid(atMillis: now) {
+                list.append(appid: app.appid, generation: remembered.generation, token: remembered.token)
+            } else {
+                list.append(appid: app.appid)
+            }
+        }
     }
 }
 

@@ -35,6 +35,11 @@ final class AppRefresher: Sendable {
     /// The token this worker would write back, as the last pass remembered it.
     var remembered: TokenRecord? { latest.withLock { $0 } }
 
+    /// Runs `body` on the remembered token without copying it out.
+    func remembered(_ body: (borrowing TokenRecord?) -> Void) {
+        latest.withLock { body($0) }
+    }
+
     /// The worker's logger with this app's id: built when a message is logged, not kept per app.
     var logger: Logger {
         var logger = context.logger

@@ -153,7 +153,9 @@ public final class TokenRefresher: Service, Sendable {
                 }
                 lastTime.withLock { $0 = sample }
                 let now = sample.redisNow()
-                for (entry, findings) in try await store.watch(refreshers.map { $0.watched(nowMillis: now) }) {
+                var list = TokenStore.WatchList()
+                for refresher in refreshers { refresher.addWatched(to: &list, nowMillis: now) }
+                for (entry, findings) in try await store.watch(list) {
                     try await refreshers[entry].attend(findings)
                 }
                 // A request this worker got accepted may have been withdrawn, which announces nothing.

@@ -4,35 +4,38 @@ import RedisClient
 /// that need a look, so an idle worker reads and parses a few bytes per tick instead of three replies
 /// per app (at 10,000 apps, 30,000 replies every check interval).
 extension TokenStore {
-    /// What the watchdog asks about one app: its id, and the generation and last characters of the valid
-    /// token this worker remembers (0 and empty: none, so only a missing key counts). The tail tells two
-    /// tokens of one generation apart (one written to a primary that lost it, one stored since) without
-    /// sending whole tokens to Redis every tick.
-    public struct WatchedApp: Sendable, Hashable {
-        public var appid: String
-        public var generation: Int
-        /// At most 8 characters: Swift keeps such a string inline, so a tick allocates nothing for it.
-        public var tokenTail: String
+    /// What the watchdog asks about every app, encoded as it is collected: per app its id, and the
+    /// generation and last characters of the valid token this worker remembers (0 and none: nothing
+    /// remembered, so only a key that disagrees with meta counts). The tail tells two tokens of one
+    /// generation apart (one written to a primary that lost it, one stored since) without sending whole
+    /// tokens to Redis every tick.
+    ///
+    /// Each batch of apps is one script argument, `appid generation length tail` after another: an idle
+    /// tick at 10,000 apps then copies a few bytes per app into 20 buffers, instead of allocating an
+    /// argument (and a tail string) per app.
+    public struct WatchList: Sendable {
+        /// One script argument per `TokenStore.watchBatch` apps.
+        fileprivate private(set) var batches: [[UInt8]] = []
+        public private(set) var count = 0
 
-        public init(appid: String, generation: Int = 0, token: String? = nil) {
-            self.appid = appid
-            self.generation = generation
-            tokenTail = token.map { String($0.suffix(Self.tailLength)) } ?? ""
-        }
+        public init() {}
 
         static let tailLength = 8
 
-        /// The script's argument for this app, `appid generation tail`, built in one allocation: an
-        /// appid (`RefreshMessage.isAppID`) holds no space, and the tail is the rest of the argument.
-        var scriptArgument: [UInt8] {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(appid.utf8.count + Self.tailLength + 22)
-            bytes.append(contentsOf: appid.utf8)
-            bytes.append(UInt8(ascii: " "))
-            bytes.append(contentsOf: String(generation).utf8)
-            bytes.append(UInt8(ascii: " "))
-            bytes.append(contentsOf: tokenTail.utf8)
-            return bytes
+        /// Adds an app; an appid (`RefreshMessage.isAppID`) holds no space, and the tail's length says where it ends.
+        public mutating func append(appid: String, generation: Int = 0, token: String? = nil) {
+            if count % TokenStore.watchBatch == 0 {
+                batches.append([])
+                batches[batches.count - 1].reserveCapacity(TokenStore.watchBatch * (appid.utf8.count + Self.tailLength + 8))
+            }
+            let tail = token?.utf8.suffix(Self.tailLength)
+            batches[batches.count - 1].append(contentsOf: appid.utf8)
+            batches[batches.count - 1].append(UInt8(ascii: " "))
+            batches[batches.count - 1].append(contentsOf: String(generation).utf8)
+            batches[batches.count - 1].append(UInt8(ascii: " "))
+            batches[batches.count - 1].append(UInt8(ascii: "0") + UInt8(tail?.count ?? 0))
+            if let tail { batches[batches.count - 1].append(contentsOf: tail) }
+            count += 1
         }
     }
 
@@ -51,48 +54,49 @@ extension TokenStore {
         public static let forcedRefreshStanding = WatchFinding(rawValue: 4)
     }
 
-    /// Apps per script call: large enough that a tick is a few round trips, small enough that one call
-    /// blocks Redis for a millisecond or two, not longer.
+    /// Apps per script call: one call blocks Redis for a millisecond or two, not longer.
     static let watchBatch = 500
 
-    /// The apps of `apps` that need attention, as (index into `apps`, findings); the others cost no reply.
-    public func watch(_ apps: [WatchedApp]) async throws(RedisError) -> [(index: Int, findings: WatchFinding)] {
+    /// The apps of `list` that need attention, as (position in `list`, findings); the others cost no
+    /// reply. Every batch goes in one pipelined round trip.
+    public func watch(_ list: WatchList) async throws(RedisError) -> [(index: Int, findings: WatchFinding)] {
+        let replies = try await redis.evaluateEach(Self.watchScript, argumentLists: list.batches.map { [keys.prefix, $0] })
         var found: [(index: Int, findings: WatchFinding)] = []
-        var start = 0
-        while start < apps.count {
-            let batch = apps[start..<min(start + Self.watchBatch, apps.count)]
-            var arguments: [any RedisArgument] = [keys.prefix]
-            arguments.reserveCapacity(1 + batch.count)
-            for app in batch { arguments.append(app.scriptArgument) }
-            let reply = try await redis.evaluate(Self.watchScript, arguments: arguments).array ?? []
+        for (batch, reply) in replies.enumerated() {
+            let pairs = reply.array ?? []
             var pair = 0
-            while pair + 1 < reply.count {
-                if let index = reply[pair].integer, let flags = reply[pair + 1].integer {
-                    found.append((start + index, WatchFinding(rawValue: flags)))
+            while pair + 1 < pairs.count {
+                if let index = pairs[pair].integer, let flags = pairs[pair + 1].integer {
+                    found.append((batch * Self.watchBatch + index, WatchFinding(rawValue: flags)))
                 }
                 pair += 2
             }
-            start += batch.count
         }
         return found
     }
 
-    /// ARGV: the key prefix, then per app one `appid generation tail` (generation 0: none remembered; one
-    /// argument per app rather than three keeps the worker's side of a tick to one allocation an app). Returns a flat
-    /// list of (0-based position, findings bits) for the apps with findings only.
+    /// ARGV[1]: the key prefix; ARGV[2]: a batch of `WatchList`, per app `appid generation length tail`
+    /// (generation 0: none remembered; length: one digit, the tail's bytes). Returns a flat list of (0-based
+    /// position in the batch, findings bits) for the apps with findings only. The key names are built here
+    /// as `TokenKeys` builds them (one hash tag per app); the whole deployment is one Redis node.
     ///
     /// An app with no token in key or meta and none remembered is no finding: its pass already fetches when
     /// due, and waking it cannot re-seed anything. Flagging it woke every app of a first fill at every tick
-    /// (100,000 extra passes per worker each check interval). The key names are built
-    /// here as `TokenKeys` builds them (one hash tag per app); the whole deployment is one Redis node.
+    /// (100,000 extra passes per worker each check interval).
     static let watchScript = RedisScript(
         """
-        local prefix = ARGV[1]
+        local prefix, list = ARGV[1], ARGV[2]
         local found = {}
-        for i = 2, #ARGV do
-          local appid, generation, tail = string.match(ARGV[i], '^(%S+) (%d+) (.*)$')
+        local position, i = 1, 0
+        while position <= #list do
+          local first = string.find(list, ' ', position, true)
+          local second = string.find(list, ' ', first + 1, true)
+          local appid = string.sub(list, position, first - 1)
+          local expected = tonumber(string.sub(list, first + 1, second - 1))
+          local length = tonumber(string.sub(list, second + 1, second + 1))
+          local tail = string.sub(list, second + 2, second + 1 + length)
+          position = second + 2 + length
           local base = prefix .. ':{' .. appid .. '}:'
-          local expected = tonumber(generation)
           local key = redis.call('GET', base .. 'access_token')
           local meta = redis.call('HMGET', base .. 'meta', 'token', 'generation', 'forced_at')
           local flags = 0
@@ -104,9 +108,10 @@ extension TokenStore {
           if redis.call('PTTL', base .. 'lock') == -1 then flags = flags + 2 end
           if meta[3] then flags = flags + 4 end
           if flags > 0 then
-            found[#found + 1] = i - 2
+            found[#found + 1] = i
             found[#found + 1] = flags
           end
+          i = i + 1
         end
         return found
         """
