@@ -8,6 +8,13 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// `tokend`'s release build links the Swift runtime and Foundation statically: each worker then maps
+/// only the runtime code it runs: its file-backed resident memory drops from 36 to 34 MiB (100 or
+/// 10,000 apps), for a larger binary. The compiler gets the flag too, so the main module imports the
+/// static Foundation and links the libraries it needs (CoreFoundation, ICU). Debug builds and tests
+/// keep the shared libraries.
+let staticStdlibInRelease = ["-static-stdlib"]
+
 let package = Package(
     name: "TokenCentral",
     platforms: [.macOS(.v15)],
@@ -105,7 +112,8 @@ let package = Package(
                 "TokenCentral",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings + [.unsafeFlags(staticStdlibInRelease, .when(configuration: .release))],
+            linkerSettings: [.unsafeFlags(staticStdlibInRelease, .when(configuration: .release))]
         ),
         .executableTarget(
             name: "tokenctl",

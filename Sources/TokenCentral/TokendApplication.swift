@@ -13,6 +13,8 @@ public struct TokendApplication: Sendable {
     public let logger: Logger
     public let redis: RedisClient
     public let store: TokenStore
+    /// The configured apps, held once for the refresher, the HTTP API and the gateway.
+    let apps: AppDirectory
     public let refresher: TokenRefresher
     /// Keeps the apps' `tickets` (jsapi, wx_card) in Redis.
     public let ticketRefresher: TicketRefresher
@@ -66,13 +68,14 @@ public struct TokendApplication: Sendable {
             tokenView: TokenView(maxAge: configuration.http.tokenCacheMaxAge) { if feedsGateway { heardFeed.yield($0) } },
             logger: logger
         )
-        refresher = TokenRefresher(apps: configuration.apps, context: context, checkInterval: refresh.checkInterval)
+        apps = AppDirectory(configuration.apps)
+        refresher = TokenRefresher(apps: apps, context: context, checkInterval: refresh.checkInterval)
         ticketRefresher = TicketRefresher(
             apps: configuration.apps,
             context: TicketContext(refresh: context, upstream: RateLimitedFetcher<any TicketFetcher>(upstream: ticketFetcher ?? WeChatUpstream(settings: configuration.upstream), rateLimit: rateLimit),
                 tokens: refresher))
         gateway = configuration.gateway.enabled
-            ? TokenGateway(configuration: configuration, store: store, refresher: refresher, heard: heard,
+            ? TokenGateway(configuration: configuration, apps: apps, store: store, refresher: refresher, heard: heard,
                            metrics: GatewayMetrics(factory: PrometheusMetricsFactory(registry: registry)))
             : nil
     }

@@ -27,6 +27,19 @@ import TokenCentral
         }
     }
 
+    /// ServiceGroup names each service by its description, made once at startup: one listing every app
+    /// took megabytes of a 10,000-app worker's memory.
+    @Test func servicesDescribeThemselvesInAShortLineWhateverTheNumberOfApps() async throws {
+        try await HTTPTestWorker.withApplication(configure: { configuration in
+            configuration.apps += (0..<1000).map { AppConfiguration(appid: "wxmany\($0)", secret: Secret("s"), tickets: [.jsapi]) }
+        }) { application, _ in
+            #expect(application.services.count == 4)
+            for service in application.services {
+                #expect("\(service)".count < 200, "\(type(of: service))")
+            }
+        }
+    }
+
     @Test func disabledHTTPLeavesTheRefresherAndTheRedisProbe() async throws {
         try await HTTPTestWorker.withApplication { application, _ in
             var configuration = application.configuration

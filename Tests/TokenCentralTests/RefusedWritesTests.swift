@@ -9,35 +9,35 @@ import Testing
     private let backoff = Backoff(initial: .seconds(1), maximum: .seconds(60))
 
     @Test func aRefusalDelaysTheNextScheduledFetch() {
-        var refusals = RefusedWrites(backoff: self.backoff)
-        _ = refusals.refused(at: self.base, unit: 1)
+        var refusals = RefusedWrites()
+        _ = refusals.refused(at: self.base, backoff: self.backoff, unit: 1)
         #expect(refusals.waitUntil(now: self.base) == self.base + .seconds(1))
         #expect(refusals.waitUntil(now: self.base + .seconds(1)) == nil)
     }
 
     @Test func repeatedRefusalsWaitLongerUpToTheMaximum() {
-        var refusals = RefusedWrites(backoff: self.backoff)
+        var refusals = RefusedWrites()
         var waits: [Duration] = []
         for _ in 0..<8 {
-            _ = refusals.refused(at: self.base, unit: 1)
+            _ = refusals.refused(at: self.base, backoff: self.backoff, unit: 1)
             waits.append((refusals.waitUntil(now: self.base) ?? self.base) - self.base)
         }
         #expect(waits == [1, 2, 4, 8, 16, 32, 60, 60].map { Duration.seconds($0) })
     }
 
     @Test func onlyTheFirstRefusalOfAStreakIsLogged() {
-        var refusals = RefusedWrites(backoff: self.backoff)
-        let first = refusals.refused(at: self.base)
-        let repeated = refusals.refused(at: self.base)
+        var refusals = RefusedWrites()
+        let first = refusals.refused(at: self.base, backoff: self.backoff)
+        let repeated = refusals.refused(at: self.base, backoff: self.backoff)
         refusals.stored()
-        let afterStored = refusals.refused(at: self.base)
+        let afterStored = refusals.refused(at: self.base, backoff: self.backoff)
         #expect(first && !repeated)
         #expect(afterStored, "a new streak after a stored token")
     }
 
     @Test func aStoredTokenEndsTheBackoff() {
-        var refusals = RefusedWrites(backoff: self.backoff)
-        _ = refusals.refused(at: self.base)
+        var refusals = RefusedWrites()
+        _ = refusals.refused(at: self.base, backoff: self.backoff)
         refusals.stored()
         #expect(refusals.waitUntil(now: self.base) == nil)
     }

@@ -170,6 +170,7 @@ struct Resolver {
         guard !entries.isEmpty else { throw fail("apps", "no apps configured; list at least one {appid, grant, secret_env}") }
         var seen: Set<String> = []
         var apps: [AppConfiguration] = []
+        apps.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() {
             let field = "apps[\(index)]"
             let appid = entry.appid.trimmingCharacters(in: .whitespaces)

@@ -31,7 +31,7 @@ public final class TokenGateway: Service, Sendable {
     private let upstream: TokendConfiguration.Upstream
     private let http: HTTPClient
     let index: TokenIndex
-    private let grants: [String: Grant]
+    private let apps: AppDirectory
     private let store: TokenStore
     private let reporter: TokenReporter
     let metrics: GatewayMetrics
@@ -51,7 +51,7 @@ public final class TokenGateway: Service, Sendable {
     ]
 
     init(
-        configuration: TokendConfiguration, store: TokenStore, refresher: TokenRefresher, heard: AsyncStream<TokenView.Heard>,
+        configuration: TokendConfiguration, apps: AppDirectory, store: TokenStore, refresher: TokenRefresher, heard: AsyncStream<TokenView.Heard>,
         metrics: GatewayMetrics
     ) {
         settings = configuration.gateway
@@ -63,8 +63,8 @@ public final class TokenGateway: Service, Sendable {
                                   concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.gateway.maxConnections))
         client.decompression = .disabled
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: client)
-        index = TokenIndex(store: store, appids: configuration.apps.map(\.appid))
-        grants = Dictionary(uniqueKeysWithValues: configuration.apps.map { ($0.appid, $0.grant) })
+        index = TokenIndex(store: store, apps: apps)
+        self.apps = apps
         self.store = store
         reporter = TokenReporter(store: store, refresher: refresher)
         self.metrics = metrics
@@ -163,7 +163,7 @@ public final class TokenGateway: Service, Sendable {
     private func send(
         _ request: Request, appid: String, token: String, body: OutboundBody, upstreamTime: inout Duration, logger: Logger
     ) async -> Attempt {
-        let base = grants[appid] == .wecom ? upstream.wecomBaseURL : upstream.wechatBaseURL
+        let base = apps[appid]?.grant == .wecom ? upstream.wecomBaseURL : upstream.wechatBaseURL
         var outbound = HTTPClientRequest(url: base + request.uri.path + "?" + Self.query(request.uri.query, injecting: token))
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
         for field in request.headers where !Self.notForwarded.contains(field.name.canonicalName) {

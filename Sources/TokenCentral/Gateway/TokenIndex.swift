@@ -20,7 +20,7 @@ actor TokenIndex {
     }
 
     private let store: TokenStore
-    private let appids: [String]
+    private let apps: AppDirectory
     /// How long a replaced token is still accepted: WeChat keeps the previous token valid this long.
     private let overlap: Duration
     private let minimumScanInterval: Duration
@@ -32,9 +32,9 @@ actor TokenIndex {
     /// Callers waiting for the scan in progress; nil when none runs.
     private var scanWaiters: [CheckedContinuation<Void, Never>]?
 
-    init(store: TokenStore, appids: [String], overlap: Duration = .seconds(300), minimumScanInterval: Duration = .milliseconds(500)) {
+    init(store: TokenStore, apps: AppDirectory, overlap: Duration = .seconds(300), minimumScanInterval: Duration = .milliseconds(500)) {
         self.store = store
-        self.appids = appids
+        self.apps = apps
         self.overlap = overlap
         self.minimumScanInterval = minimumScanInterval
     }
@@ -95,9 +95,9 @@ actor TokenIndex {
             try? await Task.sleep(until: lastScan + minimumScanInterval)
         }
         lastScan = .now
-        let replies = try await store.redis.pipeline(appids.map { RedisCommand("GET", store.keys.accessToken($0)) })
-        for (appid, reply) in zip(appids, replies) {
-            if let token = reply.string, !token.isEmpty { observe(appid: appid, token: token) }
+        let replies = try await store.redis.pipeline(apps.apps.map { RedisCommand("GET", store.keys.accessToken($0.appid)) })
+        for (app, reply) in zip(apps.apps, replies) {
+            if let token = reply.string, !token.isEmpty { observe(appid: app.appid, token: token) }
         }
     }
 }

@@ -14,8 +14,9 @@ import RedisClient
 struct WeChatCompatibleAPI: Sendable {
     let store: TokenStore
     let reporter: TokenReporter
-    /// WeChat apps (grants `token` and `stable_token`, either endpoint serves either) by appid.
-    let wechatApps: [String: AppConfiguration]
+    /// Every configured app: WeChat apps (grants `token` and `stable_token`, either endpoint serves
+    /// either) are found here by appid.
+    let apps: AppDirectory
     /// WeCom apps by corpid: several apps (agents) of one corp each have their own secret.
     let wecomApps: [String: [AppConfiguration]]
     /// How long `stable_token` with `force_refresh` waits for the new token.
@@ -26,9 +27,8 @@ struct WeChatCompatibleAPI: Sendable {
     init(_ application: TokendApplication) {
         store = application.store
         reporter = TokenReporter(store: application.store, refresher: application.refresher)
-        let apps = application.configuration.apps
-        wechatApps = Dictionary(uniqueKeysWithValues: apps.filter { $0.grant != .wecom }.map { ($0.appid, $0) })
-        wecomApps = Dictionary(grouping: apps.filter { $0.grant == .wecom }) { $0.corpid ?? "" }
+        apps = application.apps
+        wecomApps = Dictionary(grouping: apps.apps.filter { $0.grant == .wecom }) { $0.corpid ?? "" }
         refreshDeadline = application.configuration.upstream.timeout + .seconds(2)
         gatewayIndex = application.gateway?.index
     }
@@ -58,7 +58,7 @@ struct WeChatCompatibleAPI: Sendable {
         guard let appid = Self.present(appid) else { return .wechatJSON(WeChatErrorBody.appidMissing) }
         guard let secret = Self.present(secret) else { return .wechatJSON(WeChatErrorBody.appsecretMissing) }
         guard grantType == "client_credential" else { return .wechatJSON(WeChatErrorBody.invalidGrantType) }
-        guard let app = wechatApps[appid] else { return .wechatJSON(WeChatErrorBody.invalidAppid) }
+        guard let app = apps[appid], app.grant != .wecom else { return .wechatJSON(WeChatErrorBody.invalidAppid) }
         guard Self.matches(secret, app) else {
             logger.info("WeChat-compatible token request with a wrong secret", metadata: [LogKey.appID: "\(appid)"])
             return .wechatJSON(WeChatErrorBody.invalidAppsecret)

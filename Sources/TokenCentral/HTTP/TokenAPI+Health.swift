@@ -55,15 +55,15 @@ extension TokenAPI {
 
     /// `GET /v1/status`: every configured app's token state, behind the API key like the tokens.
     func appStatus() async -> StatusListBody {
-        let apps = await withTaskGroup(of: AppStatusBody.self) { group in
-            for appid in appids {
-                group.addTask { await status(of: appid) }
+        let statuses = await withTaskGroup(of: AppStatusBody.self) { group in
+            for app in apps.apps {
+                group.addTask { await status(of: app.appid) }
             }
-            var apps: [AppStatusBody] = []
-            for await app in group { apps.append(app) }
-            return apps.sorted { $0.appid < $1.appid }
+            var statuses: [AppStatusBody] = []
+            for await status in group { statuses.append(status) }
+            return statuses.sorted { $0.appid < $1.appid }
         }
-        return StatusListBody(apps: apps)
+        return StatusListBody(apps: statuses)
     }
 
     private func status(of appid: String) async -> AppStatusBody {

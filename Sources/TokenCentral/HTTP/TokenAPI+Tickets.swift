@@ -67,7 +67,7 @@ extension TokenAPI {
     /// The stored ticket of a type the app is configured with: 404 for a type it is not, 503 (with the
     /// last upstream error) while there is no valid one.
     private func currentTicket(_ appid: String, _ type: TicketType, logger: Logger) async throws(APIError) -> (ticket: String, millisecondsLeft: Int) {
-        guard tickets[appid]?.contains(type) == true else {
+        guard apps[appid]?.tickets.contains(type) == true else {
             throw APIError(.ticketNotConfigured, "app \(appid) is not configured with the \(type.rawValue) ticket (add it to the app's tickets:)")
         }
         let readable = try await fromStore(appid, logger: logger) { store throws(RedisError) in try await store.readableTicket(appid, type) }

@@ -16,10 +16,9 @@ struct TokenAPI: Sendable {
     let tokenMetrics: TokenMetrics
     /// When set, `/v1/*` requires `Authorization: Bearer <key>`.
     let apiKey: Secret?
-    /// The configured apps; any other appid is `unknown_app` without a Redis round trip.
-    let appids: Set<String>
-    /// The tickets each configured app keeps (`tickets:`); the ticket routes serve only these.
-    let tickets: [String: [TicketType]]
+    /// The configured apps; any other appid is `unknown_app` without a Redis round trip. The ticket
+    /// routes serve only the tickets an app keeps (`tickets:`).
+    let apps: AppDirectory
     /// How long `POST .../refresh` waits for a new token: one upstream call plus slack for the lease and the write.
     let refreshDeadline: Duration
     /// Refreshes this worker's readiness (`probe.health`) on every `/readyz`.
@@ -33,8 +32,7 @@ struct TokenAPI: Sendable {
         renderMetrics = { application.renderMetrics() }
         tokenMetrics = application.refresher.metrics
         apiKey = application.configuration.http.apiKey
-        appids = Set(application.configuration.apps.map(\.appid))
-        tickets = Dictionary(uniqueKeysWithValues: application.configuration.apps.map { ($0.appid, $0.tickets) })
+        apps = application.apps
         refreshDeadline = application.configuration.upstream.timeout + .seconds(2)
         probe = application.redisProbe
         waiters = application.refresher.refreshWaiters
@@ -79,7 +77,7 @@ struct TokenAPI: Sendable {
     }
 
     func requireConfigured(_ appid: String) throws(APIError) {
-        guard appids.contains(appid) else { throw Self.unknownApp(appid) }
+        guard apps.position(of: appid) != nil else { throw Self.unknownApp(appid) }
     }
 
     static func unknownApp(_ appid: String) -> APIError {

@@ -5,11 +5,15 @@ import ServiceLifecycle
 /// Asks Redis for its clock every `interval` and reports the result to `WorkerHealth`, so that readiness
 /// and the outage log lines do not depend on traffic or on which apps happen to be due. `TIME`, not
 /// `PING`: the workers' least-privilege ACL user (docs/redis-contract.md) may run `TIME` but not `PING`.
-struct RedisProbe: Service {
+struct RedisProbe: Service, CustomStringConvertible {
     let redis: RedisClient
     let health: WorkerHealth
     let interval: Duration
     let logger: Logger
+
+    /// ServiceGroup names each service by its description: the default one of this struct would print
+    /// the client, the health state and the logger.
+    var description: String { "RedisProbe(every \(interval))" }
 
     func run() async {
         await cancelWhenGracefulShutdown {

@@ -32,7 +32,7 @@ extension AppRefresher {
     {
         metrics.upstreamCall(result: error.kindLabel)
         if let errcode = error.errcode { metrics.errcode(errcode) }
-        let ahead = loop.remembered.map { context.schedule.effectiveAhead(lifetimeMillis: $0.lifetime) }
+        let ahead = remembered.map { context.schedule.effectiveAhead(lifetimeMillis: $0.lifetime) }
         let delay = context.failurePolicy.retryDelay(for: error.kind, errcode: error.errcode, failures: status.failures,
                                                      nowMillis: nowMillis, effectiveAheadMillis: ahead)
         try await context.store.recordFailure(error, retryAfter: delay, lease: lease)

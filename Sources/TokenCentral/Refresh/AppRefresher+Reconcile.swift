@@ -25,7 +25,7 @@ extension AppRefresher {
     func writeBackIfStale(_ snapshot: TokenStore.Snapshot, nowMillis now: Int64, loop: inout LoopState)
         async throws(RedisError) -> ContinuousClock.Instant?
     {
-        guard let remembered = loop.remembered,
+        guard let remembered,
             let staleness = context.stateCheck.staleness(
                 remembered: remembered, stored: snapshot.status, keyToken: snapshot.keyToken, nowMillis: now)
         else { return nil }
@@ -61,7 +61,7 @@ extension AppRefresher {
             loop.refusals.stored()
         case .older, .ambiguous, .expired:
             context.metrics.anomaly(.refusedWrite)
-            if loop.refusals.refused(at: .now) {
+            if loop.refusals.refused(at: .now, backoff: context.refusalBackoff) {
                 let why = switch outcome {
                 case .ambiguous: "issue order unknown (a fetch outlived its lease); one more fetch follows"
                 case .expired: "the token had expired on arrival"
@@ -86,8 +86,8 @@ extension AppRefresher {
         if let unwritten = loop.unwritten {
             loop.unwritten?.issued = (unwritten.issued.lowerBound - step.upper)...(unwritten.issued.upperBound - step.lower)
         }
-        guard let remembered = loop.remembered else { return false }
-        setRemembered(remembered.shifted(by: step), loop: &loop)
+        guard let remembered else { return false }
+        setRemembered(remembered.shifted(by: step))
         guard let stored = snapshot.status.record, stored.token == remembered.token, stored.expiresAt == remembered.expiresAt else {
             return true
         }
@@ -110,7 +110,7 @@ extension AppRefresher {
         context.metrics.anomaly(.implausibleMeta)
         logger.warning("meta held values no worker could have written; clamped them",
                        metadata: [LogKey.anomaly: "\(found.sorted().map(\.rawValue).joined(separator: ","))"])
-        if token != nil, loop.remembered?.token == token { setRemembered(nil, loop: &loop) }
+        if token != nil, remembered?.token == token { setRemembered(nil) }
         return true
     }
 

@@ -15,7 +15,7 @@ struct FetchedWrite: Sendable {
 extension AppRefresher {
     /// Refreshes under the lease if this worker gets it; returns when the next pass is due.
     func refreshUnderLease(reason: RefreshReason, loop: inout LoopState) async throws(RedisError) -> ContinuousClock.Instant {
-        if reason == .missing, loop.remembered == nil, !loop.missingGraceGiven {
+        if reason == .missing, remembered == nil, !loop.missingGraceGiven {
             // No token anywhere in Redis. On a first start nobody has one, but after a flush or a restart
             // without persistence another worker may still hold it in memory and re-seeds it within one
             // check interval: give it that chance before spending an upstream call. The next pass (then,
@@ -24,7 +24,7 @@ extension AppRefresher {
             return .now + context.checkInterval
         }
         loop.missingGraceGiven = false
-        let ttl = context.schedule.leaseTTL(lifetimeMillis: loop.remembered?.lifetime)
+        let ttl = context.schedule.leaseTTL(lifetimeMillis: remembered?.lifetime)
         // The permit comes first: a worker holds a lease only while it can make the call (see `FetchPermits`).
         let leased = try await context.fetchPermits.withPermit { () async throws(RedisError) -> Bool in
             guard let lease = try await context.store.acquireLease(appid: app.appid, worker: context.workerID, ttl: ttl) else {
@@ -124,7 +124,7 @@ extension AppRefresher {
                 worker: context.workerID, grant: app.grant, lifetime: write.fetched.expiresIn.milliseconds,
                 issuedMin: write.issued.lowerBound, issuedMax: write.issued.upperBound)
             loop.highestGeneration = max(loop.highestGeneration, generation)
-            remember(written, loop: &loop)
+            remember(written)
         }
         record(outcome, of: write, loop: &loop)
         noteWriteOutcome(outcome, fetched: write.fetched, loop: &loop)

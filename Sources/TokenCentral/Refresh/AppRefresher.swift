@@ -15,24 +15,28 @@ import Synchronization
 ///
 /// No task of its own and no logger of its own: at 100,000 apps every word per app counts.
 final class AppRefresher: Sendable {
-    let app: AppConfiguration
     private let shared: SharedRefreshContext
     let metrics: AppMetrics
-    /// Its entry in the worker's scheduler: `wake()` makes it due there.
+    /// Its app's position in the worker's `AppDirectory`, and its entry in the worker's scheduler:
+    /// `wake()` makes it due there.
     private let entry: Int
-    private let scheduler: PassScheduler
     let forced = Mutex(PendingForcedRefresh())
     /// The request this worker got accepted and has not yet counted (`settleAccepted`).
     let accepted = Mutex<AcceptedRequest?>(nil)
     /// What passes carry from one to the next; the scheduler never runs two passes of one app at once.
     private let loopState: Mutex<LoopState>
-    /// `LoopState.remembered`, readable outside a pass for the watchdog and the gauges.
+    /// The newest valid token this worker has seen: re-seeds Redis if Redis loses it. Kept here, not in
+    /// `LoopState`, so that the watchdog and forced refreshes read it outside a pass, and each app holds
+    /// one copy of the record instead of two.
     private let latest = Mutex<TokenRecord?>(nil)
 
     /// What every app of this worker shares.
     var context: RefreshContext { shared.value }
 
-    /// The token this worker would write back, as the last pass remembered it.
+    /// Its app, as configured: looked up in the worker's one directory, not copied into every refresher.
+    var app: AppConfiguration { shared.apps.apps[entry] }
+
+    /// The token this worker would write back (see `latest`).
     var remembered: TokenRecord? { latest.withLock { $0 } }
 
     /// Runs `body` on the remembered token without copying it out.
@@ -47,21 +51,18 @@ final class AppRefresher: Sendable {
         return logger
     }
 
-    init(app: AppConfiguration, context: SharedRefreshContext, entry: Int, scheduler: PassScheduler) {
-        self.app = app
+    /// The refresher of the app at `entry` of `context.apps`.
+    init(context: SharedRefreshContext, entry: Int) {
         shared = context
-        let context = context.value
-        self.metrics = AppMetrics(appid: app.appid, endpoint: WeChatUpstream.endpointPath(app.grant))
         self.entry = entry
-        self.scheduler = scheduler
-        let policy = context.failurePolicy
-        loopState = Mutex(LoopState(refusals: RefusedWrites(
-            backoff: Backoff(initial: policy.retryInitial, maximum: max(policy.retryMaximum, policy.retryInitial)))))
+        let app = context.apps.apps[entry]
+        self.metrics = AppMetrics(appid: app.appid, endpoint: WeChatUpstream.endpointPath(app.grant))
+        loopState = Mutex(LoopState())
     }
 
     /// Re-read Redis now: a new token was announced, the subscription was re-established, or the key vanished.
     func wake() {
-        scheduler.wake(entry)
+        shared.scheduler.wake(entry)
     }
 
     /// Queues a forced refresh heard on `P:refresh` for the loop's next pass; requests arriving before
@@ -98,8 +99,6 @@ final class AppRefresher: Sendable {
 
     /// State only passes touch.
     struct LoopState {
-        /// The newest valid token this worker has seen: re-seeds Redis if Redis loses it.
-        var remembered: TokenRecord?
         /// The highest generation seen, even of expired tokens: new tokens get a higher one, also after
         /// Redis lost the meta hash.
         var highestGeneration = 0
@@ -115,7 +114,7 @@ final class AppRefresher: Sendable {
         /// Boxed: rarely set, and inline it would take 150 bytes of every app.
         fileprivate var unwrittenBox: UnwrittenBox? = nil
         /// Backs off scheduled fetches after the fence refused this worker's token.
-        var refusals: RefusedWrites
+        var refusals = RefusedWrites()
         /// A pass found no token anywhere and gave other workers one check interval to re-seed it: the
         /// next pass that still finds none fetches (see `refreshUnderLease`).
         var missingGraceGiven = false
@@ -130,7 +129,7 @@ final class AppRefresher: Sendable {
         if try await reconcileTimes(snapshot, loop: &loop) { return .now }
         let now = snapshot.time.redisNow()
         loop.highestGeneration = max(loop.highestGeneration, snapshot.status.record?.generation ?? 0)
-        if let record = snapshot.status.record, record.isValid(atMillis: now) { remember(record, loop: &loop) }
+        if let record = snapshot.status.record, record.isValid(atMillis: now) { remember(record) }
 
         if let next = try await writeBackIfStale(snapshot, nowMillis: now, loop: &loop) { return next }
 
@@ -159,8 +158,8 @@ final class AppRefresher: Sendable {
     /// any clock), or the same generation and a later issue window. For the token already held it keeps
     /// the earlier of each time: after a Redis clock step this worker followed, its copy is on the new
     /// clock before meta is, and an old-clock copy would look issued later than every token fetched since.
-    func remember(_ record: TokenRecord, loop: inout LoopState) {
-        guard let known = loop.remembered else { return setRemembered(record, loop: &loop) }
+    func remember(_ record: TokenRecord) {
+        guard let known = remembered else { return setRemembered(record) }
         if record.token == known.token {
             var merged = record
             merged.generation = max(record.generation, known.generation)
@@ -168,15 +167,14 @@ final class AppRefresher: Sendable {
             merged.issuedMin = min(record.issuedMin, known.issuedMin)
             merged.issuedMax = min(record.issuedMax, known.issuedMax)
             merged.fetchedAt = min(record.fetchedAt, known.fetchedAt)
-            if merged != known { setRemembered(merged, loop: &loop) }
+            if merged != known { setRemembered(merged) }
         } else if record.generation > known.generation || (record.generation == known.generation && record.issuedMin >= known.issuedMin) {
-            setRemembered(record, loop: &loop)
+            setRemembered(record)
         }
     }
 
-    /// Replaces the remembered token, also where the watchdog reads it.
-    func setRemembered(_ record: TokenRecord?, loop: inout LoopState) {
-        loop.remembered = record
+    /// Replaces the remembered token. Only passes call it; the watchdog and forced refreshes read it.
+    func setRemembered(_ record: TokenRecord?) {
         latest.withLock { $0 = record }
         metrics.observe(record)
     }
@@ -191,12 +189,18 @@ private final class UnwrittenBox: Sendable {
     }
 }
 
-/// One `RefreshContext` for all the apps of a worker, held by reference: inline, it would cost every
-/// app a few hundred bytes.
+/// What all the apps of a worker share, held once by reference: inline, the `RefreshContext` alone
+/// would cost every app a few hundred bytes.
 final class SharedRefreshContext: Sendable {
     let value: RefreshContext
+    /// The worker's apps; each `AppRefresher` finds its own by its entry.
+    let apps: AppDirectory
+    /// Runs every app's passes; an app's entry in it is its position in `apps`.
+    let scheduler: PassScheduler
 
-    init(_ value: RefreshContext) {
+    init(_ value: RefreshContext, apps: AppDirectory, scheduler: PassScheduler) {
         self.value = value
+        self.apps = apps
+        self.scheduler = scheduler
     }
 }

@@ -30,4 +30,9 @@ struct RefreshContext: Sendable {
 
     /// The plausibility limits for what apps read from Redis.
     var stateCheck: StoredStateCheck { StoredStateCheck(failurePolicy: failurePolicy) }
+
+    /// How long an app waits after the fence refused its token (`RefusedWrites`): the upstream backoff.
+    var refusalBackoff: Backoff {
+        Backoff(initial: failurePolicy.retryInitial, maximum: max(failurePolicy.retryMaximum, failurePolicy.retryInitial))
+    }
 }

@@ -12,15 +12,13 @@ import Synchronization
 /// On graceful shutdown (SIGTERM/SIGINT) the runners stop: no new lease is taken, and a lease held
 /// during an upstream call is released as that call unwinds.
 public final class TokenRefresher: Service, Sendable {
-    /// Every app's refresher, in appid order (the order `/metrics` lists them in); its index is its
-    /// entry in `scheduler`.
+    /// Every app's refresher, in the order of `apps`; its index is its entry in `scheduler`.
     private let refreshers: [AppRefresher]
-    private let entries: [String: Int]
+    private let apps: AppDirectory
     private let scheduler: PassScheduler
     /// Runner tasks: every upstream call permit can be in use while as many passes again, and a reserve,
     /// keep Redis-only work (re-seeding, forced-refresh acceptance, waits) moving.
     private let runners: Int
-    private let appMetrics: [AppMetrics]
     private let store: TokenStore
     private let checkInterval: Duration
     private let clock: RedisClockMonitor
@@ -38,16 +36,14 @@ public final class TokenRefresher: Service, Sendable {
     /// The tokens the HTTP API serves from memory, kept current by the subscription below.
     let tokenView: TokenView
 
-    init(apps: [AppConfiguration], context: RefreshContext, checkInterval: Duration) {
-        let sorted = apps.sorted { $0.appid < $1.appid }
-        let scheduler = PassScheduler(
-            count: sorted.count, first: PassScheduler.firstEntry(worker: context.workerID, count: sorted.count))
-        let shared = SharedRefreshContext(context)
-        refreshers = sorted.enumerated().map { AppRefresher(app: $1, context: shared, entry: $0, scheduler: scheduler) }
-        entries = Dictionary(sorted.enumerated().map { ($1.appid, $0) }, uniquingKeysWith: { first, _ in first })
+    init(apps: AppDirectory, context: RefreshContext, checkInterval: Duration) {
+        let count = apps.apps.count
+        let scheduler = PassScheduler(count: count, first: PassScheduler.firstEntry(worker: context.workerID, count: count))
+        let shared = SharedRefreshContext(context, apps: apps, scheduler: scheduler)
+        refreshers = apps.apps.indices.map { AppRefresher(context: shared, entry: $0) }
+        self.apps = apps
         self.scheduler = scheduler
-        runners = min(max(sorted.count, 1), 2 * context.fetchPermits.limit + 16)
-        self.appMetrics = refreshers.map(\.metrics)
+        runners = min(max(apps.apps.count, 1), 2 * context.fetchPermits.limit + 16)
         self.store = context.store
         self.checkInterval = checkInterval
         self.clock = context.clock
@@ -57,10 +53,10 @@ public final class TokenRefresher: Service, Sendable {
         self.tokenView = context.tokenView
     }
 
-    public var appIDs: [String] { refreshers.map(\.app.appid) }
+    public var appIDs: [String] { apps.apps.map(\.appid) }
 
     private func refresher(_ appid: String) -> AppRefresher? {
-        entries[appid].map { refreshers[$0] }
+        apps.position(of: appid).map { refreshers[$0] }
     }
 
     /// Forces a refresh of `appid` (the HTTP API's entry point): put to Redis at once, so the caller
@@ -72,7 +68,7 @@ public final class TokenRefresher: Service, Sendable {
     /// The per-app metrics (and the forced-refresh counts of unknown apps) in the Prometheus text format.
     func renderAppMetrics() -> [UInt8] {
         let nowMillis = lastTime.withLock { $0 }?.redisNow() ?? Int64(Date().timeIntervalSince1970 * 1000)
-        return MetricsExposition.render(appMetrics, worker: metrics, nowMillis: nowMillis)
+        return MetricsExposition.render(refreshers.map(\.metrics), worker: metrics, nowMillis: nowMillis)
     }
 
     public func run() async throws {
