@@ -88,8 +88,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin-dir", default=".build/release")
     parser.add_argument("--apps", type=int, default=10_000)
-    parser.add_argument("--lifetime", type=int, default=60)
-    parser.add_argument("--idle-seconds", type=int, default=10)
+    parser.add_argument("--lifetime", type=int, default=120)
+    parser.add_argument("--idle-seconds", type=int, default=20)
     parser.add_argument("--rate-limit", type=int, default=500, help="upstream.rate_limit of the workers")
     parser.add_argument("--large", action="store_true", help="first fill, memory and scrapes only")
     parser.add_argument("--fill-timeout", type=int, default=300)
@@ -150,7 +150,9 @@ def main():
         # Idle: every app holds a token and none is due before lifetime - ahead - jitter (ahead is a
         # quarter of the lifetime, jitter a tenth of that) after its fetch; only the watchdog runs.
         first_due = args.lifetime * (1 - 0.25 - 0.025)
-        idle_from = filled + 2
+        # The window opens 10 s after the last first token: by then the passes that followed the fill
+        # (workers re-reading apps others fetched) and the idle connections to upstream have ended.
+        idle_from = filled + 10
         if idle_from + args.idle_seconds > first_due:
             sys.exit(f"the fill took {filled:.0f} s: no idle window before the first refresh at {first_due:.0f} s; "
                      f"raise --lifetime")

@@ -15,13 +15,18 @@ public struct TokenCache<Value: Sendable>: Sendable {
         /// before the read, so the entry never outlives the key).
         public var expiresAt: ContinuousClock.Instant
         /// `expiresAt`, or earlier by `maxAge` after the read.
-        var servedUntil: ContinuousClock.Instant
+        @usableFromInline var servedUntil: ContinuousClock.Instant
     }
 
     /// The invalidations a read has seen and when it started, taken before the read.
     public struct Ticket: Sendable, Hashable {
-        fileprivate let epoch: UInt64
+        @usableFromInline let epoch: UInt64
         public let readAt: ContinuousClock.Instant
+
+        @usableFromInline init(epoch: UInt64, readAt: ContinuousClock.Instant) {
+            self.epoch = epoch
+            self.readAt = readAt
+        }
     }
 
     public enum Lookup: Sendable {
@@ -30,8 +35,10 @@ public struct TokenCache<Value: Sendable>: Sendable {
         case miss(Ticket)
     }
 
-    private var entries: [String: Entry] = [:]
-    private var epoch: UInt64 = 0
+    // Inlinable reads (`lookup`) are specialized in the reader's module: unspecialized, every hit of a
+    // generic cache looked up type metadata at run time, a third of an HTTP token read's CPU.
+    @usableFromInline var entries: [String: Entry] = [:]
+    @usableFromInline var epoch: UInt64 = 0
     private let maxAge: Duration?
     /// True between a `.subscribed` event on `P:refreshed` and the end of listening.
     public private(set) var isListening = false
@@ -42,7 +49,7 @@ public struct TokenCache<Value: Sendable>: Sendable {
         self.maxAge = maxAge
     }
 
-    public mutating func lookup(_ appid: String, now: ContinuousClock.Instant) -> Lookup {
+    @inlinable public mutating func lookup(_ appid: String, now: ContinuousClock.Instant) -> Lookup {
         if let entry = entries[appid] {
             if now < entry.servedUntil { return .hit(entry.value, expiresAt: entry.expiresAt) }
             entries[appid] = nil
