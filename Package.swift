@@ -15,6 +15,15 @@ let swiftSettings: [SwiftSetting] = [
 /// keep the shared libraries.
 let staticStdlibInRelease = ["-static-stdlib"]
 
+/// How release `tokend` is linked, with lld (shipped with the Swift toolchain). The default link of a
+/// position-independent static binary costs every worker 5 MiB of memory at startup: 126,000 relative
+/// relocations (3 MiB, applied page by page) become a 24 KB packed table (`DT_RELR`, glibc 2.36+), and
+/// without `--export-dynamic`'s 35,000-symbol dynamic table (nothing looks up our symbols by name) the
+/// loader no longer reads and hashes 2 MiB of symbol names. A 10,000-app worker: 49 to 44 MiB resident.
+let releaseTokendLink = staticStdlibInRelease + [
+    "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+]
+
 let package = Package(
     name: "TokenCentral",
     platforms: [.macOS(.v15)],
@@ -113,7 +122,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings + [.unsafeFlags(staticStdlibInRelease, .when(configuration: .release))],
-            linkerSettings: [.unsafeFlags(staticStdlibInRelease, .when(configuration: .release))]
+            linkerSettings: [.unsafeFlags(releaseTokendLink, .when(configuration: .release))]
         ),
         .executableTarget(
             name: "tokenctl",
