@@ -643,8 +643,8 @@ def forced_transient(ctx):
     base = h.admin.token_calls(APP)
     since = h.sampler.token_count(APP)
     h.admin.fault("errcode", appid=APP, count=1, errcode=-1)
+    revoked = time.time()  # before the call: a reader may be refused before the mock's answer reaches us
     h.admin.revoke(APP)
-    revoked = time.time()
     bad = report_current(h, APP)
     h.note(f"revoked the token, queued one errcode -1, reported it ({bad[:8]}...): WeChat answers "
            f"{h.admin.errcode(bad)} for it")
@@ -706,8 +706,8 @@ def report_loop(ctx):
         current = h.sampler.tracks[APP].tokens[-1]
     h.sleep(max(0.0, current.issued_max / 1000 + min_age_s + 0.2 - time.time()))
     since = h.sampler.token_count(APP)
+    revoked = time.time()  # before the call: a reader may be refused before the mock's answer reaches us
     h.admin.revoke(APP)
-    revoked = time.time()
     report_current(h, APP)
     new = h.wait_new_token(APP, timeout=5, since=since)
     if new is None:
