@@ -12,13 +12,8 @@ import Testing
     }
 
     @Test func aSignalEndsAWaitLongBeforeItsDeadline() async {
-        let wakeup = Wakeup()
-        let started = ContinuousClock.now
         // Whether the signal lands before the task parks or during its wait, the wait ends.
-        let waiting = Task { await wakeup.wait(until: started + .seconds(3600)) }
-        wakeup.signal()
-        await waiting.value
-        #expect(ContinuousClock.now - started < .seconds(60))
+        #expect(await Self.hourLongWait(endedBy: { wakeup, _ in wakeup.signal() }) < .seconds(60))
     }
 
     @Test func aSignalGivenWhileNobodyWaitsEndsTheNextWaitAtOnce() async {
@@ -30,11 +25,16 @@ import Testing
     }
 
     @Test func cancellingTheWaitingTaskEndsTheWait() async {
+        #expect(await Self.hourLongWait(endedBy: { _, waiting in waiting.cancel() }) < .seconds(60))
+    }
+
+    /// Starts an hour-long wait in a task, calls `end` at once, and returns how long the wait lasted.
+    private static func hourLongWait(endedBy end: (Wakeup, Task<Void, Never>) -> Void) async -> Duration {
         let wakeup = Wakeup()
         let started = ContinuousClock.now
         let waiting = Task { await wakeup.wait(until: started + .seconds(3600)) }
-        waiting.cancel()
+        end(wakeup, waiting)
         await waiting.value
-        #expect(ContinuousClock.now - started < .seconds(60))
+        return ContinuousClock.now - started
     }
 }
