@@ -107,7 +107,7 @@ struct WeChatCompatibleAPI: Sendable {
     }
 
     private static func matches(_ presented: String, _ app: AppConfiguration) -> Bool {
-        BearerAuthMiddleware<BasicRequestContext>.constantTimeEquals(presented.utf8, app.secret.value.utf8)
+        Secret.constantTimeEquals(presented.utf8, app.secret.value.utf8)
     }
 
     /// WeChat treats an empty parameter as a missing one.

@@ -19,6 +19,12 @@ struct EncodedAccessToken: Sendable {
 
     /// The response: the kept bytes, `expiresIn` and the closing brace, in one buffer.
     func response(expiresIn: Int) -> Response {
+        let parts = parts(expiresIn: expiresIn)
+        return Response(status: parts.head.status, headers: parts.head.headerFields, body: ResponseBody(byteBuffer: parts.body))
+    }
+
+    /// The response's head and body as the event loop writes them.
+    func parts(expiresIn: Int) -> (head: HTTPResponse, body: ByteBuffer) {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(head.count + 21)
         buffer.writeBytes(head)
@@ -27,7 +33,7 @@ struct EncodedAccessToken: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.contentLength] = String(buffer.readableBytes)
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        return (HTTPResponse(status: .ok, headerFields: headers), buffer)
     }
 
     /// JSON string escaping (RFC 8259 section 7). WeChat's tokens need none, but a token is upstream

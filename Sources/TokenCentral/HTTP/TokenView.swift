@@ -77,6 +77,14 @@ final class TokenView: Sendable {
         return (body, readable.millisecondsLeft / 1000)
     }
 
+    /// The body of `appid`'s current token and its whole seconds left when memory holds it, without
+    /// reading Redis: what the event loop answers by itself (`CachedTokenReadHandler`).
+    func cached(_ appid: String) -> (body: EncodedAccessToken, expiresIn: Int)? {
+        let now = ContinuousClock.now
+        guard case .hit(let body, let expiresAt) = cache.withLock({ $0.lookup(appid, now: now) }) else { return nil }
+        return (body, Int((expiresAt - now).components.seconds))
+    }
+
     /// How many apps are held: for tests of the memory bound.
     var count: Int { cache.withLock { $0.count } }
 }

@@ -21,6 +21,7 @@ import Synchronization
 /// | tokencentral_gateway_upstream_responses_total | counter | class (1xx, 2xx, 3xx, 4xx, 5xx, error) |
 /// | tokencentral_gateway_added_latency_seconds | histogram | — (time in the gateway, WeChat's time excluded) |
 /// | tokencentral_upstream_rate_limited_total | counter | outcome (waited, refused, redis_unavailable): calls held by `upstream.rate_limit` |
+/// | tokencentral_http_token_reads_from_memory_total | counter | — (`GET /v1/apps/{appid}/access_token` answered on the event loop) |
 ///
 /// `metrics.per_app` (`PerAppMetricsFilter`) chooses which apps' per-app series are rendered: all, those
 /// needing attention, or none; the worker-wide series are always rendered.
@@ -33,6 +34,8 @@ public struct TokenMetrics: Sendable {
     let redisErrorsInRefresh: Counter
     let redisErrorsInWatchdog: Counter
     let redisErrorsInHTTP: Counter
+    /// Token reads `CachedTokenReadHandler` answered; the others went through the router.
+    let tokenReadsFromMemory: Counter
     let subscriptionsLost: Counter
     let forcedRefreshLatency: Timer
     /// Forced refresh requests that reached no app: rendered with `app="unknown"`.
@@ -52,6 +55,7 @@ public struct TokenMetrics: Sendable {
         redisErrorsInWatchdog = Counter(label: redisErrors, dimensions: [("operation", "watchdog")], factory: factory)
         redisErrorsInHTTP = Counter(label: redisErrors, dimensions: [("operation", "http")], factory: factory)
         subscriptionsLost = Counter(label: redisErrors, dimensions: [("operation", "subscribe")], factory: factory)
+        tokenReadsFromMemory = Counter(label: "tokencentral_http_token_reads_from_memory_total", factory: factory)
         forcedRefreshLatency = Timer(label: "tokencentral_forced_refresh_latency_seconds", factory: factory)
         let clockSteps = "tokencentral_redis_clock_steps_total"
         clockStepsBack = Counter(label: clockSteps, dimensions: [("direction", "back")], factory: factory)
