@@ -39,8 +39,8 @@ class CallSampler:
 
 
 class RateWindowWatch:
-    """The busiest Redis second counted in P:upstream_rate: its hash holds the current second's calls,
-    read every 20 ms in a thread (the last read of a second is within 20 ms of its end)."""
+    """The busiest Redis second counted in P:upstream_rate: its hash holds the slots of the latest slot's
+    second, read every 20 ms in a thread (the last read of a second is within 20 ms of its end)."""
 
     def __init__(self, client, key):
         self.client, self.key, self.busiest, self.stopping = client, key, 0, threading.Event()
@@ -136,7 +136,8 @@ def main():
                 print(f"{args.apps} apps: only {have} first tokens after {args.fill_timeout} s")
                 break
         filled = time.time() - started
-        fill_peak = max(sampler.per_second)
+        # Samples last longer than a second while the scan above runs: compare rates, not counts.
+        fill_peak = max(sampler.rates)
         if args.large:
             fill_redis_peak = window.stop()
             stored = "all first tokens" if have == args.apps else f"{have} of {args.apps} first tokens"
@@ -171,14 +172,15 @@ def main():
         while sampler.total < 2 * args.apps and time.time() - started < filled + args.lifetime + 30:
             sampler.tick()
         round_calls = sampler.per_second[round_start:]
+        round_peak = max(sampler.rates[round_start:], default=0)
         redis_peak = window.stop()
         busy = [index for index, calls in enumerate(round_calls) if calls]
         print(f"upstream.rate_limit {args.rate_limit}/s: busiest second {redis_peak} calls counted in Redis "
               f"(P:upstream_rate); busiest sample of the mock {max(sampler.rates):.0f} calls/s")
         print(f"{args.apps} apps, 3 workers, {args.lifetime} s tokens: all first tokens after {filled:.1f} s "
-              f"(busiest second {fill_peak} calls)")
+              f"(busiest sample of the mock {fill_peak:.0f} calls/s)")
         print(f"refresh round: {sum(round_calls)} upstream calls for {args.apps} apps over "
-              f"{(busy[-1] - busy[0] + 1) if busy else 0} s, busiest second {max(round_calls, default=0)} calls; "
+              f"{(busy[-1] - busy[0] + 1) if busy else 0} samples, busiest sample {round_peak:.0f} calls/s; "
               f"{sampler.total} calls in all for {2 * args.apps} tokens")
         print("resident memory per worker: " + ", ".join(memories) + " (target <= 48 MiB at 10,000 apps)")
         print(f"CPU per worker while idle ({args.idle_seconds} s, {idle_calls} upstream calls): "

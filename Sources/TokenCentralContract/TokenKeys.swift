@@ -20,8 +20,8 @@ public struct TokenKeys: Sendable, Hashable {
     /// Count of `force_refresh:true` calls today (stable_token apps).
     public func stableForceCount(_ appid: String, day: String) -> String { "\(prefix):{\(appid)}:stable_force:\(day)" }
 
-    /// Hash `second`, `calls`: upstream calls granted in the current Redis second, by all workers
-    /// (`upstream.rate_limit`). No app in the name: one window for the whole deployment.
+    /// Hash `next_at` (the next free slot of `upstream.rate_limit`, Redis Unix ms), `second`, `calls`:
+    /// shared by all workers. No app in the name: one set of slots for the whole deployment.
     public var upstreamRate: String { "\(prefix):upstream_rate" }
 
     /// Published after each new token: `{"appid":...,"generation":...,"expires_at":...}`; never the token.

@@ -7,8 +7,8 @@ import Testing
 
 @testable import TokenCentral
 
-/// The deployment-wide upstream rate limit against the real Redis: slots counted per Redis second,
-/// shared by every worker, a bounded wait, and no uncounted call when Redis does not answer.
+/// The deployment-wide upstream rate limit against the real Redis: slots `1000 / limit` ms apart on the
+/// Redis clock, shared by every worker, a bounded wait, and no uncounted call when Redis does not answer.
 @Suite struct UpstreamRateLimitTests {
     /// One "worker's" limiter: its own connection to the shared Redis, under `keys`.
     private func limiter(_ keys: TokenKeys, limit: Int, maxWait: Duration, url: String? = nil) throws -> UpstreamRateLimit {
@@ -17,60 +17,58 @@ import Testing
             metrics: UpstreamRateLimitMetrics(factory: NOOPMetricsHandler.instance))
     }
 
-    @Test func twoWorkersSharingRedisNeverExceedTheLimitInAnyRedisSecond() async throws {
+    @Test func twoWorkersSharingRedisNeverExceedTheLimitInAnySecond() async throws {
         let keys = TokenKeys(prefix: uniquePrefix("rate"))
         let workers = [try limiter(keys, limit: 10, maxWait: .seconds(60)), try limiter(keys, limit: 10, maxWait: .seconds(60))]
         // 40 calls at once, 20 through each worker: four seconds' worth of slots.
-        let seconds = try await withThrowingTaskGroup(of: Int64.self) { group in
+        let slots = try await withThrowingTaskGroup(of: Int64.self) { group in
             for call in 0..<40 {
-                group.addTask { try await workers[call % 2].acquire().second }
+                group.addTask { try await workers[call % 2].acquire().slotMillis }
             }
             return try await group.reduce(into: [Int64]()) { $0.append($1) }
-        }
-        let perSecond = Dictionary(grouping: seconds, by: { $0 }).mapValues(\.count)
-        #expect(seconds.count == 40)
-        #expect(perSecond.values.allSatisfy { $0 <= 10 }, "calls per Redis second: \(perSecond)")
-        #expect(perSecond.count >= 4)
+        }.sorted()
+        #expect(slots.count == 40)
+        // Any 11 slots in a row span a second or more: no second, wherever it starts, holds 11 calls.
+        let spans = (0..<(slots.count - 10)).map { slots[$0 + 10] - slots[$0] }
+        #expect(spans.allSatisfy { $0 >= 1000 }, "slot spans: \(spans)")
         try await deleteKeys(withPrefix: keys.prefix, on: workers[0].redis)
     }
 
-    @Test func callFindingEverySlotTakenIsRefusedWithinTheWaitBound() async throws {
+    @Test func callWhoseSlotIsBeyondTheWaitBoundIsRefusedAtOnce() async throws {
         let keys = TokenKeys(prefix: uniquePrefix("rate"))
         let maxWait = Duration.milliseconds(200)
         let limiter = try limiter(keys, limit: 1, maxWait: maxWait)
-        let patient = try self.limiter(keys, limit: 1, maxWait: .seconds(5))
-        // A slot taken, then another asked for: refused unless the second ends within the wait bound;
-        // tried until a refusal is seen (a second has less than 200 ms left a fifth of the time).
-        var refusals = 0
-        for _ in 0..<5 where refusals == 0 {
-            let first = try await patient.acquire().second
-            let started = ContinuousClock.now
-            do {
-                let second = try await limiter.acquire().second
-                #expect(second > first, "two slots granted in one second at a limit of 1")
-            } catch {
-                #expect(error == .waitExceeded)
-                #expect(ContinuousClock.now - started < maxWait + .seconds(1))
-                refusals += 1
-            }
-        }
-        #expect(refusals == 1)
+        // One call a second: after one slot, the next is a second away, beyond the 200 ms bound.
+        _ = try await self.limiter(keys, limit: 1, maxWait: .seconds(5)).acquire()
+        let started = ContinuousClock.now
+        await #expect(throws: UpstreamRateLimit.Refusal.waitExceeded) { try await limiter.acquire() }
+        #expect(ContinuousClock.now - started < maxWait)
         try await deleteKeys(withPrefix: keys.prefix, on: limiter.redis)
     }
 
-    @Test func callWaitsForTheNextSecondWhenThisOneIsFull() async throws {
+    @Test func callWaitsForItsSlotASpacingAfterThePreviousOne() async throws {
         let keys = TokenKeys(prefix: uniquePrefix("rate"))
         let limiter = try limiter(keys, limit: 1, maxWait: .seconds(5))
-        // A loaded machine may cross a second boundary between two calls (then nothing waits): the
-        // rule holds on every pair, and some pair of a few falls within one second.
-        var waited = false
-        for _ in 0..<5 where !waited {
-            let first = try await limiter.acquire()
-            let second = try await limiter.acquire()
-            #expect(second.second > first.second)
-            waited = second.waited
-        }
-        #expect(waited)
+        let first = try await limiter.acquire()
+        let started = ContinuousClock.now
+        let second = try await limiter.acquire()
+        #expect(!first.waited)
+        #expect(second.waited)
+        #expect(second.slotMillis - first.slotMillis >= 1000)
+        // It slept until its slot: most of the second (the first slot may have been a moment ago).
+        #expect(ContinuousClock.now - started >= .milliseconds(500))
+        try await deleteKeys(withPrefix: keys.prefix, on: limiter.redis)
+    }
+
+    @Test func slotsStartAgainFromNowWhenTheRedisClockSteppedBack() async throws {
+        let keys = TokenKeys(prefix: uniquePrefix("rate"))
+        let limiter = try limiter(keys, limit: 1, maxWait: .seconds(2))
+        // A next slot an hour ahead is what a Redis clock stepped back by an hour leaves behind.
+        let now = try await TokenStore(redis: limiter.redis, keys: keys).time().redisNow()
+        try await limiter.redis.send("HSET", keys.upstreamRate, "next_at", String(now + 3_600_000))
+        let grant = try await limiter.acquire()
+        #expect(!grant.waited)
+        #expect(abs(grant.slotMillis - now) < 60_000)
         try await deleteKeys(withPrefix: keys.prefix, on: limiter.redis)
     }
 
@@ -107,7 +105,7 @@ import Testing
         let lease = RefreshLease(appid: app.appid, key: store.keys.lock(app.appid), value: "w:1", ttl: .seconds(5))
         let announced = try await store.time().redisNow()
         try await store.announceFetch(lease, startedAt: announced)
-        // One slot a second: of three calls, at least one waits for a later second.
+        // One slot a second: the second and third calls wait for theirs.
         for _ in 0..<3 { _ = await fetcher.fetch(app, forceRefresh: false) }
         let started = try #require(try await store.snapshot(app.appid).status.fetchInProgress)
         #expect(started.lease == "w:1")

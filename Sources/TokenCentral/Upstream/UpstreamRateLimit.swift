@@ -5,18 +5,19 @@ import RedisClient
 ///
 /// Without it, 10,000 apps coming due together (a first start, a Redis flush, a refresh round) reach
 /// WeChat as one burst of over 2,000 calls in a second from a few IPs, the pattern its risk control
-/// watches for. Every upstream call first takes a slot of the current Redis-clock second (one
-/// `EVALSHA` on `P:upstream_rate`, see docs/redis-contract.md); when the second's slots are taken, the
-/// caller waits for the next second, at most `maxWait`. The Redis clock is the one clock all workers
-/// share, so the busiest second counted by Redis never holds more than `limit` calls, however many
-/// workers there are.
+/// watches for. Every upstream call first reserves a slot (one `EVALSHA` on `P:upstream_rate`, see
+/// docs/redis-contract.md): slots are `1000 / limit` ms apart on the Redis clock, the one clock all
+/// workers share, and the caller sleeps until its slot. Evenly spaced slots keep every second, however
+/// it is cut (WeChat's count need not start where Redis's seconds do), at `limit` calls or fewer; slots
+/// counted per calendar second let the last moments of one second and the first of the next hold
+/// twice the limit between them.
 ///
 /// One slot per round trip: an `EVALSHA` costs a fraction of a millisecond next to the upstream call it
-/// admits, and reserving slots ahead would let a worker hold slots of a second that has already ended.
+/// admits. A slot reserved by a worker that dies before using it is one call fewer, never one more.
 public struct UpstreamRateLimit: Sendable {
     /// Why no slot was granted.
     public enum Refusal: Error, Sendable, Hashable {
-        /// Every slot of each second until `maxWait` ran out was taken by other calls.
+        /// The next free slot is further away than `maxWait`: the calls already waiting fill the wait.
         case waitExceeded
         /// Redis did not answer: no slot can be counted, so none is granted (see `acquire()`).
         case redisUnavailable(String)
@@ -24,10 +25,9 @@ public struct UpstreamRateLimit: Sendable {
         case cancelled
     }
 
-    /// How long a worker's call waits for a slot: two second boundaries, so a call that lost the race
-    /// for one second's last slots gets another chance. While the deployment makes fewer calls at once
-    /// than the limit (`upstream.max_concurrent_calls` per worker is 8), every call gets a slot at the
-    /// next boundary at the latest; longer, the app's lease would be held by a call that is not made.
+    /// How long a worker's call may wait for its slot. While the deployment makes fewer calls at once than
+    /// the limit (`upstream.max_concurrent_calls` per worker is 8), every call gets a slot within a
+    /// second; longer, the app's lease would be held by a call that is not made.
     public static let maxWait: Duration = .seconds(2)
 
     let redis: RedisClient
@@ -49,49 +49,39 @@ public struct UpstreamRateLimit: Sendable {
         self.metrics = metrics
     }
 
-    /// A slot: the Redis second (Unix seconds) it belongs to, and whether the caller had to wait for it.
+    /// A slot: its instant on the Redis clock (Unix milliseconds), and whether the caller waited for it.
     public struct Grant: Sendable, Hashable {
-        public var second: Int64
+        public var slotMillis: Int64
         public var waited: Bool
     }
 
-    /// Takes a slot for one upstream call, waiting for a later second while the current one is full.
+    /// Reserves the next slot and sleeps until it; refused when it is more than `maxWait` away.
     ///
     /// When Redis does not answer, the call is refused rather than made uncounted: no worker could
     /// write the token it fetched anyway (the lease and the fenced write live in the same Redis), and
     /// every worker making uncounted calls during an outage is the burst this limit exists to prevent.
     /// The refresher treats the refusal as a transient failure and retries with backoff.
     public func acquire() async throws(Refusal) -> Grant {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: maxWait)
-        var waited = false
-        while true {
-            if Task.isCancelled { throw .cancelled }
-            let slot: Slot
-            do {
-                slot = try Slot(try await redis.evaluate(Self.script, keys: [key], arguments: [limit]), from: redis)
-            } catch {
-                metrics.redisUnavailable.increment()
-                throw .redisUnavailable(error.description)
-            }
-            switch slot {
-            case .granted(let second):
-                if waited { metrics.waited.increment() }
-                return Grant(second: second, waited: waited)
-            case .full(let millisecondsToNextSecond):
-                let wake = clock.now.advanced(by: .milliseconds(millisecondsToNextSecond))
-                guard wake < deadline else {
-                    metrics.refused.increment()
-                    throw .waitExceeded
-                }
-                waited = true
-                do {
-                    try await clock.sleep(until: wake)
-                } catch {
-                    throw .cancelled
-                }
-            }
+        if Task.isCancelled { throw .cancelled }
+        let slot: Slot
+        do {
+            slot = try Slot(try await redis.evaluate(Self.script, keys: [key], arguments: [limit, maxWait.milliseconds]), from: redis)
+        } catch {
+            metrics.redisUnavailable.increment()
+            throw .redisUnavailable(error.description)
         }
+        guard case .granted(let slotMillis, let waitMillis) = slot else {
+            metrics.refused.increment()
+            throw .waitExceeded
+        }
+        guard waitMillis > 0 else { return Grant(slotMillis: slotMillis, waited: false) }
+        metrics.waited.increment()
+        do {
+            try await Task.sleep(for: .milliseconds(waitMillis))
+        } catch {
+            throw .cancelled
+        }
+        return Grant(slotMillis: slotMillis, waited: true)
     }
 
     /// Moves the announced start of `appid`'s upstream call (`fetch_started` in meta) to now, after a wait
@@ -120,36 +110,44 @@ public struct UpstreamRateLimit: Sendable {
         """
     )
 
-    /// The script's answer: a slot of `second`, or the milliseconds until the next second begins.
+    /// The script's answer: a slot at `slotMillis` (Redis Unix ms), `waitMillis` from now, or none
+    /// within the caller's wait.
     enum Slot: Hashable {
-        case granted(second: Int64)
-        case full(millisecondsToNextSecond: Int64)
+        case granted(slotMillis: Int64, waitMillis: Int64)
+        case full
 
         init(_ reply: RedisReply, from redis: RedisClient) throws(RedisError) {
-            guard let parts = reply.array, parts.count == 2, let granted = parts[0].integer, let value = parts[1].integer else {
+            guard let parts = reply.array, parts.count == 3, let granted = parts[0].integer,
+                let slot = parts[1].integer, let wait = parts[2].integer
+            else {
                 throw RedisError(.unexpectedReply, "the upstream rate script answered \(reply)", endpoint: redis.endpoint.description)
             }
-            self = granted == 1 ? .granted(second: Int64(value)) : .full(millisecondsToNextSecond: Int64(max(value, 1)))
+            self = granted == 1 ? .granted(slotMillis: Int64(slot), waitMillis: Int64(max(wait, 0))) : .full
         }
     }
 
-    /// KEYS[1] = `P:upstream_rate`, a hash of the current window: `second` (Redis Unix seconds) and
-    /// `calls` granted in it. ARGV[1] = the limit. Answers `{1, second}` for a slot, or `{0, ms}` with the
-    /// milliseconds until the next second when this one is full. The hash expires five seconds after its
-    /// last slot, so an idle deployment keeps nothing.
+    /// KEYS[1] = `P:upstream_rate`; ARGV[1] = the limit, ARGV[2] = the longest wait in ms. The hash's
+    /// `next_at` is the Redis time (Unix ms, fractional) of the next free slot. Answers `{1, slot, wait}`
+    /// (the slot's ms and the ms until it) and moves `next_at` one spacing on, or `{0, 0, 0}` when the next
+    /// slot is further than the wait. `second` and `calls` count the slots of the latest slot's second,
+    /// for people and benchmarks (`HGETALL`). A `next_at` further ahead than any wait could have put it
+    /// means the Redis clock stepped back: slots start again from now. The hash expires a few seconds
+    /// after the last slot, so an idle deployment keeps nothing.
     static let script = RedisScript(
         """
         local t = redis.call('TIME')
-        local second, limit = tonumber(t[1]), tonumber(ARGV[1])
-        local window = redis.call('HMGET', KEYS[1], 'second', 'calls')
-        local calls = 0
-        if tonumber(window[1]) == second then calls = tonumber(window[2]) or 0 end
-        if calls >= limit then
-          return {0, 1000 - math.floor(tonumber(t[2]) / 1000)}
-        end
-        redis.call('HSET', KEYS[1], 'second', second, 'calls', calls + 1)
-        redis.call('PEXPIRE', KEYS[1], 5000)
-        return {1, second}
+        local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+        local spacing, max_wait = 1000 / tonumber(ARGV[1]), tonumber(ARGV[2])
+        local state = redis.call('HMGET', KEYS[1], 'next_at', 'second', 'calls')
+        local next_at = tonumber(state[1]) or now
+        if next_at < now or next_at > now + max_wait + spacing then next_at = now end
+        if next_at - now > max_wait then return {0, 0, 0} end
+        local second = math.floor(next_at / 1000)
+        local calls = 1
+        if tonumber(state[2]) == second then calls = (tonumber(state[3]) or 0) + 1 end
+        redis.call('HSET', KEYS[1], 'next_at', string.format('%.3f', next_at + spacing), 'second', second, 'calls', calls)
+        redis.call('PEXPIRE', KEYS[1], max_wait + 5000)
+        return {1, math.floor(next_at), math.ceil(next_at - now)}
         """
     )
 }
