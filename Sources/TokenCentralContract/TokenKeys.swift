@@ -20,7 +20,7 @@ public struct TokenKeys: Sendable, Hashable {
     /// Count of `force_refresh:true` calls today (stable_token apps).
     public func stableForceCount(_ appid: String, day: String) -> String { "\(prefix):{\(appid)}:stable_force:\(day)" }
 
-    /// Hash `next_at` (the next free slot of `upstream.rate_limit`, Redis Unix ms), `second`, `calls`:
+    /// Hash `tat` (when the next slot of `upstream.rate_limit` is due, Redis Unix ms), `second`, `calls`:
     /// shared by all workers. No app in the name: one set of slots for the whole deployment.
     public var upstreamRate: String { "\(prefix):upstream_rate" }
 

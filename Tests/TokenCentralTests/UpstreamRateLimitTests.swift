@@ -7,8 +7,9 @@ import Testing
 
 @testable import TokenCentral
 
-/// The deployment-wide upstream rate limit against the real Redis: slots `1000 / limit` ms apart on the
-/// Redis clock, shared by every worker, a bounded wait, and no uncounted call when Redis does not answer.
+/// The deployment-wide upstream rate limit against the real Redis: evenly spaced slots on the Redis
+/// clock with a small burst, shared by every worker, never more than the limit in any second, a bounded
+/// wait, and no uncounted call when Redis does not answer.
 @Suite struct UpstreamRateLimitTests {
     /// One "worker's" limiter: its own connection to the shared Redis, under `keys`.
     private func limiter(_ keys: TokenKeys, limit: Int, maxWait: Duration, url: String? = nil) throws -> UpstreamRateLimit {
@@ -32,6 +33,36 @@ import Testing
         let spans = (0..<(slots.count - 10)).map { slots[$0 + 10] - slots[$0] }
         #expect(spans.allSatisfy { $0 >= 1000 }, "slot spans: \(spans)")
         try await deleteKeys(withPrefix: keys.prefix, on: workers[0].redis)
+    }
+
+    @Test func aBurstOfATwentiethOfTheLimitGoesAtOnce() async throws {
+        let keys = TokenKeys(prefix: uniquePrefix("rate"))
+        let redis = try RedisClient(url: try sharedRedisURL())
+        // Six requests in one pipeline reach the script within microseconds of each other: at a limit of
+        // 100, five share the instant and the sixth waits one spacing (1000 / 96 ms).
+        let replies = try await redis.evaluateEach(
+            UpstreamRateLimit.script, keys: [keys.upstreamRate], argumentLists: Array(repeating: [100, 60_000], count: 6))
+        let waits = try replies.map { reply in
+            guard case .granted(_, let wait) = try UpstreamRateLimit.Slot(reply, from: redis) else { throw TestSupportError("refused") }
+            return wait
+        }
+        #expect(waits.prefix(5).allSatisfy { $0 == 0 }, "waits: \(waits)")
+        #expect((10...12).contains(waits[5]), "waits: \(waits)")
+        try await deleteKeys(withPrefix: keys.prefix, on: redis)
+    }
+
+    @Test func noSecondHoldsMoreThanTheLimitThroughBursts() async throws {
+        let keys = TokenKeys(prefix: uniquePrefix("rate"))
+        let limiter = try limiter(keys, limit: 100, maxWait: .seconds(60))
+        let slots = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for _ in 0..<250 { group.addTask { try await limiter.acquire().slotMillis } }
+            return try await group.reduce(into: [Int64]()) { $0.append($1) }
+        }.sorted()
+        // Any 101 slots in a row span a second or more: no second, wherever it starts, holds 101 calls
+        // (999 ms: the script spaces slots to the microsecond and answers in whole milliseconds).
+        let spans = (0..<(slots.count - 100)).map { slots[$0 + 100] - slots[$0] }
+        #expect(spans.allSatisfy { $0 >= 999 }, "shortest span of 101 slots: \(spans.min() ?? 0) ms")
+        try await deleteKeys(withPrefix: keys.prefix, on: limiter.redis)
     }
 
     @Test func callWhoseSlotIsBeyondTheWaitBoundIsRefusedAtOnce() async throws {
@@ -65,7 +96,7 @@ import Testing
         let limiter = try limiter(keys, limit: 1, maxWait: .seconds(2))
         // A next slot an hour ahead is what a Redis clock stepped back by an hour leaves behind.
         let now = try await TokenStore(redis: limiter.redis, keys: keys).time().redisNow()
-        try await limiter.redis.send("HSET", keys.upstreamRate, "next_at", String(now + 3_600_000))
+        try await limiter.redis.send("HSET", keys.upstreamRate, "tat", String(now + 3_600_000))
         let grant = try await limiter.acquire()
         #expect(!grant.waited)
         #expect(abs(grant.slotMillis - now) < 60_000)

@@ -6,11 +6,11 @@ import RedisClient
 /// Without it, 10,000 apps coming due together (a first start, a Redis flush, a refresh round) reach
 /// WeChat as one burst of over 2,000 calls in a second from a few IPs, the pattern its risk control
 /// watches for. Every upstream call first reserves a slot (one `EVALSHA` on `P:upstream_rate`, see
-/// docs/redis-contract.md): slots are `1000 / limit` ms apart on the Redis clock, the one clock all
-/// workers share, and the caller sleeps until its slot. Evenly spaced slots keep every second, however
-/// it is cut (WeChat's count need not start where Redis's seconds do), at `limit` calls or fewer; slots
-/// counted per calendar second let the last moments of one second and the first of the next hold
-/// twice the limit between them.
+/// docs/redis-contract.md): slots are evenly spaced on the Redis clock, the one clock all workers
+/// share, with a small burst allowed (`script`), and the caller sleeps until its slot. That keeps every
+/// second, however it is cut (WeChat's count need not start where Redis's seconds do), at `limit` calls
+/// or fewer; slots counted per calendar second let the last moments of one second and the first of the
+/// next hold twice the limit between them.
 ///
 /// One slot per round trip: an `EVALSHA` costs a fraction of a millisecond next to the upstream call it
 /// admits. A slot reserved by a worker that dies before using it is one call fewer, never one more.
@@ -126,28 +126,38 @@ public struct UpstreamRateLimit: Sendable {
         }
     }
 
-    /// KEYS[1] = `P:upstream_rate`; ARGV[1] = the limit, ARGV[2] = the longest wait in ms. The hash's
-    /// `next_at` is the Redis time (Unix ms, fractional) of the next free slot. Answers `{1, slot, wait}`
-    /// (the slot's ms and the ms until it) and moves `next_at` one spacing on, or `{0, 0, 0}` when the next
-    /// slot is further than the wait. `second` and `calls` count the slots of the latest slot's second,
-    /// for people and benchmarks (`HGETALL`). A `next_at` further ahead than any wait could have put it
+    /// KEYS[1] = `P:upstream_rate`; ARGV[1] = the limit, ARGV[2] = the longest wait in ms. A generic cell
+    /// rate algorithm on the Redis clock: `tat` (Unix ms, fractional) is the theoretical arrival time of
+    /// the next call; slots are `spacing` apart, and a burst of `burst` calls may share an instant
+    /// (`tolerance`). Any span shorter than a second then holds at most `1000 / spacing + burst - 1` =
+    /// `limit` slots: the burst lets the few calls that come due together (each worker's concurrent
+    /// fetches) go at once instead of queueing two milliseconds apart, for a sustained rate 5% under the
+    /// limit. `tat` is kept to the microsecond, rounded up, so rounding never brings slots closer.
+    /// Answers `{1, slot, wait}` (the slot's ms and the ms until it), or `{0, 0, 0}` when the slot is
+    /// further than the wait. `second` and `calls` count the slots of the latest slot's second,
+    /// for people and benchmarks (`HGETALL`). A `tat` further ahead than any wait could have put it
     /// means the Redis clock stepped back: slots start again from now. The hash expires a few seconds
     /// after the last slot, so an idle deployment keeps nothing.
     static let script = RedisScript(
         """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-        local spacing, max_wait = 1000 / tonumber(ARGV[1]), tonumber(ARGV[2])
-        local state = redis.call('HMGET', KEYS[1], 'next_at', 'second', 'calls')
-        local next_at = tonumber(state[1]) or now
-        if next_at < now or next_at > now + max_wait + spacing then next_at = now end
-        if next_at - now > max_wait then return {0, 0, 0} end
-        local second = math.floor(next_at / 1000)
+        local limit, max_wait = tonumber(ARGV[1]), tonumber(ARGV[2])
+        local burst = math.max(1, math.floor(limit / 20))
+        local spacing = 1000 / (limit - burst + 1)
+        local tolerance = (burst - 1) * spacing
+        local state = redis.call('HMGET', KEYS[1], 'tat', 'second', 'calls')
+        local tat = tonumber(state[1]) or now
+        if tat < now or tat > now + max_wait + tolerance + spacing then tat = now end
+        local slot = math.max(now, tat - tolerance)
+        if slot - now > max_wait then return {0, 0, 0} end
+        local second = math.floor(slot / 1000)
         local calls = 1
         if tonumber(state[2]) == second then calls = (tonumber(state[3]) or 0) + 1 end
-        redis.call('HSET', KEYS[1], 'next_at', string.format('%.3f', next_at + spacing), 'second', second, 'calls', calls)
+        local next_tat = math.ceil((tat + spacing) * 1000) / 1000
+        redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', next_tat), 'second', second, 'calls', calls)
         redis.call('PEXPIRE', KEYS[1], max_wait + 5000)
-        return {1, math.floor(next_at), math.ceil(next_at - now)}
+        return {1, math.floor(slot), math.ceil(slot - now)}
         """
     )
 }
